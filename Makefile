@@ -1,0 +1,43 @@
+# The front door. `make demo` and `make test` each install what they need (Debian packages,
+# the default model, the llama.cpp peer for reference tests), build, then run. Every step is
+# idempotent: a second run only rebuilds what changed.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+MODEL ?= models/SmolLM2-135M-Instruct.Q4_1.gguf
+PEER_PY := .venv-peer/bin/python
+
+.PHONY: all deps model peer build test demo bench clean
+
+all: build
+
+deps:
+	@bash evals/scripts/install_deps.sh
+
+model:
+	@bash evals/scripts/fetch_model.sh
+
+peer: deps
+	@bash evals/scripts/setup_peer.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Reference fixtures from llama.cpp, regenerated only when the model or the script changes.
+$(BUILD)/reference/llama_reference.json: $(MODEL) evals/scripts/llama_reference.py | peer
+	@mkdir -p $(dir $@)
+	$(PEER_PY) evals/scripts/llama_reference.py --model $(MODEL) --out $@
+
+test: deps model peer build $(BUILD)/reference/llama_reference.json
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: deps model build
+	$(BUILD)/ttscale generate --model $(MODEL) --prompt "What is the capital of France?" --max-tokens 64
+
+bench: deps model peer build
+	$(BUILD)/ttscale bench --model $(MODEL)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,116 @@
+// matmul_test: every weight type at every SIMD level against ref::matmul, plus batch invariance.
+#include "kernels/cpu/ops.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/dequant.h"
+#include "tests/kernels/kernel_test_util.h"
+
+using namespace tts::kernels;
+using test::all_levels;
+using test::level_scope;
+
+namespace {
+
+constexpr dtype k_types[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q4_0, dtype::q4_1,
+                             dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q6_k};
+
+bool is_float(dtype t) { return t == dtype::f32 || t == dtype::f16 || t == dtype::bf16; }
+
+// Tolerance. The reference dots exact dequantised weights with f32 x in double. Quantised
+// kernels first round x to int8 per block of 32 (step amax/127, error uniform in +-amax/254,
+// sd ~ amax * 0.0023), so a dot over n_in values is off by a random walk of sd
+// ~ 0.0023 * sqrt(n_in) * rms(w) * amax; atol = 0.02 * sqrt(n_in) * rms(w) * max|x| is ~9 sd.
+// Float kernels only differ by f32 summation order: ~1e-6 relative per term, same walk.
+// rtol covers f32 rounding of large results.
+struct tolerance {
+    double atol, rtol;
+};
+
+tolerance tolerance_for(dtype t, int64_t n_in, double rms_w, double max_x) {
+    const double walk = std::sqrt(double(n_in)) * rms_w * max_x;
+    return is_float(t) ? tolerance{2e-6 * walk, 1e-5} : tolerance{0.02 * walk, 1e-3};
+}
+
+struct shape {
+    int64_t n_out, n_in, n_tok;
+};
+
+void check_against_ref(dtype t, const shape & s, int n_threads) {
+    std::mt19937 rng(uint32_t(s.n_out * 131 + s.n_in * 7 + s.n_tok + int(t)));
+    const std::vector<uint8_t> wdata = test::random_weights(rng, t, s.n_out, s.n_in);
+    const std::vector<float> x = test::random_floats(rng, size_t(s.n_tok * s.n_in));
+    const cpu::weight_view w{wdata.data(), t, s.n_out, s.n_in};
+    std::vector<float> want(size_t(s.n_tok * s.n_out)), got(want.size());
+    ref::matmul(w, x.data(), s.n_tok, want.data());
+    std::vector<float> wf(size_t(s.n_out * s.n_in));
+    ref::dequantize_row(t, wdata.data(), wf.data(), s.n_out * s.n_in);
+    float max_x = 0;
+    for (float v : x) max_x = std::max(max_x, std::fabs(v));
+    const tolerance tol = tolerance_for(t, s.n_in, test::rms(wf), max_x);
+    cpu::thread_pool pool(n_threads);
+    for (cpu::simd_level level : all_levels()) {
+        level_scope scope(level);
+        std::fill(got.begin(), got.end(), NAN);
+        cpu::matmul(pool, w, x.data(), s.n_tok, got.data());
+        char what[128];
+        std::snprintf(what, sizeof what, "%s %s %lldx%lld n_tok=%lld", dtype_name(uint32_t(t)),
+                      cpu::simd_level_name(level), (long long)s.n_out, (long long)s.n_in, (long long)s.n_tok);
+        INFO(what);
+        CHECK(test::count_mismatches(what, got.data(), want.data(), int64_t(got.size()), tol.atol, tol.rtol) == 0);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("matmul matches the reference on odd shapes, every type and level") {
+    for (dtype t : k_types) {
+        const int64_t be = block_elems(uint32_t(t)) == 256 ? 256 : 32;
+        const shape shapes[] = {{37, be * 3, 1}, {37, be * 3, 3}, {1, be, 17}, {64, be * 5, 17}, {5, be * 18, 4}};
+        for (const shape & s : shapes) check_against_ref(t, s, 2);
+    }
+}
+
+TEST_CASE("matmul float weights with n_in not a multiple of the vector width") {
+    for (dtype t : {dtype::f32, dtype::f16, dtype::bf16}) check_against_ref(t, {9, 37, 5}, 1);
+}
+
+TEST_CASE("matmul is batch invariant: n_tok, thread count and tile position do not change bits") {
+    const int64_t n_out = 37, big = 33;
+    for (dtype t : k_types) {
+        const int64_t n_in = block_elems(uint32_t(t)) == 256 ? 512 : 160;
+        std::mt19937 rng(uint32_t(t) + 11);
+        const std::vector<uint8_t> wdata = test::random_weights(rng, t, n_out, n_in);
+        const std::vector<float> x = test::random_floats(rng, size_t(big * n_in));
+        const cpu::weight_view w{wdata.data(), t, n_out, n_in};
+        cpu::thread_pool pool1(1), pool2(2);
+        for (cpu::simd_level level : all_levels()) {
+            level_scope scope(level);
+            INFO(dtype_name(uint32_t(t)), " ", cpu::simd_level_name(level));
+            std::vector<float> all(size_t(big * n_out)), all2(all.size());
+            cpu::matmul(pool1, w, x.data(), big, all.data());
+            cpu::matmul(pool2, w, x.data(), big, all2.data());
+            CHECK(std::memcmp(all.data(), all2.data(), all.size() * 4) == 0);
+            // Windows of 1 and 7 tokens starting at every offset put each token in another tile slot.
+            for (int64_t n : {int64_t(1), int64_t(7)}) {
+                for (int64_t t0 = 0; t0 + n <= big; t0 += 3) {
+                    std::vector<float> part(size_t(n * n_out));
+                    cpu::matmul(t0 % 2 ? pool2 : pool1, w, x.data() + t0 * n_in, n, part.data());
+                    CHECK(std::memcmp(part.data(), all.data() + t0 * n_out, part.size() * 4) == 0);
+                }
+            }
+            // A sub-matrix of rows (another row tiling) gives the same bits too.
+            const size_t rb = row_bytes(uint32_t(t), n_in);
+            const cpu::weight_view tail{wdata.data() + rb, t, n_out - 1, n_in};
+            std::vector<float> shifted(size_t(big * (n_out - 1)));
+            cpu::matmul(pool2, tail, x.data(), big, shifted.data());
+            for (int64_t tok = 0; tok < big; ++tok) {
+                CHECK(std::memcmp(shifted.data() + tok * (n_out - 1), all.data() + tok * n_out + 1,
+                                  size_t(n_out - 1) * 4) == 0);
+            }
+        }
+    }
+}
