@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-fiber1.81-dev libboost-context1.81-dev
   libboost-json1.81-dev libboost-system1.81-dev
   libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev doctest-dev
-  libsqlite3-dev libpcre2-dev libxxhash-dev
+  libsqlite3-dev libpcre2-dev libxxhash-dev python3-matplotlib
 )
 
 missing=()

@@ -5,6 +5,11 @@
 // While workers spin the handoff is a couple of cache-line transfers (~1 us). A worker that
 // has seen no work for k_spin_ns sleeps in atomic::wait on the generation; run() only pays
 // the notify syscall when some worker is asleep.
+//
+// Spinning vs yielding: a worker pause-spins for k_yield_ns of idleness (sched_yield there costs
+// ~100 us per region on a loaded host: the scheduler hands the core to another process), then
+// yield-spins until k_spin_ns, then sleeps. The caller waiting for stragglers pause-spins for
+// k_pause_spins rounds, then yields: a long wait means the worker lacks a core, maybe ours.
 #include "kernels/cpu/thread_pool.h"
 
 #include <atomic>
@@ -24,7 +29,9 @@
 namespace tts::kernels::cpu {
 
 namespace {
-constexpr int64_t k_spin_ns = 2'000'000;   // idle time before a worker sleeps
+constexpr int64_t k_yield_ns = 200'000;    // worker idle time before it starts yielding
+constexpr int64_t k_spin_ns = 2'000'000;   // worker idle time before it sleeps
+constexpr int k_pause_spins = 4000;        // caller: ~50-100 us of pause before it yields
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -53,15 +60,21 @@ struct thread_pool::state {
 
     uint64_t wait_for_new_generation(uint64_t seen) {
         int64_t spin_start = now_ns();
+        bool is_yielding = false;
         for (int i = 0;; ++i) {
             uint64_t gen = generation.load(std::memory_order_acquire);
             if (gen != seen) return gen;
-            TTS_CPU_RELAX();
-            if ((i & 255) == 255 && now_ns() - spin_start > k_spin_ns) {
+            if (!is_yielding) TTS_CPU_RELAX();
+            else std::this_thread::yield();
+            if ((i & 255) != 255) continue;
+            const int64_t idle = now_ns() - spin_start;
+            is_yielding = idle > k_yield_ns;
+            if (idle > k_spin_ns) {
                 n_sleeping.fetch_add(1, std::memory_order_seq_cst);
                 generation.wait(seen, std::memory_order_seq_cst);
                 n_sleeping.fetch_sub(1, std::memory_order_seq_cst);
                 spin_start = now_ns();
+                is_yielding = false;
             }
         }
     }
@@ -95,7 +108,10 @@ void thread_pool::run(const std::function<void(int ith, int nth)> & fn) {
     state_->n_pending.store(n_threads_ - 1, std::memory_order_relaxed);
     state_->publish();
     fn(0, n_threads_);
-    while (state_->n_pending.load(std::memory_order_acquire) != 0) TTS_CPU_RELAX();
+    for (int i = 0; state_->n_pending.load(std::memory_order_acquire) != 0; ++i) {
+        if (i < k_pause_spins) TTS_CPU_RELAX();
+        else std::this_thread::yield();
+    }
 }
 
 }  // namespace tts::kernels::cpu

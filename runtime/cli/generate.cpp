@@ -97,6 +97,7 @@ int run_generate(const generate_options & o) {
             t.text += t.stream.flush();
         }
     };
+    const size_t n_prompt = req.prompt.size();
     std::vector<engine::seq_id> ids = eng.submit(std::move(req));
     eng.run_until_idle();
     const auto t_end = clock_type::now();
@@ -108,16 +109,16 @@ int run_generate(const generate_options & o) {
     for (auto & [id, t] : out) n_gen += t.tokens.size();
     // Every token after the first of each thread took a decode forward.
     const double decode_tok_s = double(n_gen - ids.size()) / std::max(t_decode, 1e-9);
-    const double prefill_tok_s = double(st.n_tokens_prefilled) / std::max(t_prefill, 1e-9);
+    const double prefill_tok_s = double(n_prompt) / std::max(t_prefill, 1e-9);
     const auto & c = d.config();
     const size_t bytes_per_token = size_t(2) * c.n_layers * c.n_kv_heads * c.head_dim * 2;
     size_t unshared = 0;
-    for (auto & [id, t] : out) unshared += (st.n_tokens_prefilled + t.tokens.size()) * bytes_per_token;
+    for (auto & [id, t] : out) unshared += (n_prompt + t.tokens.size()) * bytes_per_token;
 
     if (o.json) {
         boost::json::object j;
         j["model"] = o.model;
-        j["prompt_tokens"] = st.n_tokens_prefilled;
+        j["prompt_tokens"] = n_prompt;
         boost::json::array threads;
         for (engine::seq_id id : ids) {
             const thread_output & t = out[id];
@@ -145,7 +146,7 @@ int run_generate(const generate_options & o) {
         }
     }
     fmt::print(stderr, "[{} prompt tokens at {:.1f} tok/s; {} threads, {} tokens at {:.1f} tok/s aggregate decode]\n",
-               st.n_tokens_prefilled, prefill_tok_s, ids.size(), n_gen, decode_tok_s);
+               n_prompt, prefill_tok_s, ids.size(), n_gen, decode_tok_s);
     fmt::print(stderr, "[KV peak {:.2f} MiB; {} unshared copies would take {:.2f} MiB]\n", st.kv_bytes_peak / 1048576.0,
                ids.size(), unshared / 1048576.0);
     return 0;

@@ -97,7 +97,8 @@ private:
     void apply(command & c);
     void finish(sequence & s, finish_reason why, bool emit);
     bool schedule();
-    bool reserve_or_preempt(sequence & s, int32_t n_tokens);
+    bool reserve_or_preempt(sequence & s, int32_t n_tokens, bool is_decode);
+    sequence * pick_victim(sequence & s, bool is_decode);
     void preempt(sequence & victim);
     void sample_and_publish(const std::vector<float> & logits);
     void start_children(sequence & root, const float * logits);

@@ -7,42 +7,47 @@
 
 namespace tts::engine {
 
-namespace {
-bool holds_pages(const sequence & s) {
-    return s.state == seq_state::running || s.state == seq_state::paused ||
-           (s.state == seq_state::prefilling && s.n_computed > 0);
-}
-}  // namespace
-
 // Frees the victim's pages; it recomputes its tokens later (pending token kept), reusing
-// cached prompt pages when the prefix cache has them.
+// cached prompt pages when it is scheduled again. After this the victim holds no page, so a
+// reservation loop preempting one victim after another always ends.
 void engine::preempt(sequence & v) {
     cache_.free(v.id);
     cache_.add_sequence(v.id);
-    v.n_computed = opt_.use_prefix_cache ? cache_.match_prefix(v.id, v.tokens) : 0;
+    v.n_computed = 0;
     if (v.state != seq_state::paused) v.state = seq_state::prefilling;
     ++stats_.n_preemptions;
 }
 
-// Reserves KV for n more tokens of s, preempting the newest lowest-priority sequence not in
-// this step while the pool is short. False when s must wait (or was finished: nothing fits).
-bool engine::reserve_or_preempt(sequence & s, int32_t n) {
+// The sequence to preempt for s: among those holding pages and not in this step, the lowest
+// priority, then the newest. For a decode, s itself when it ranks below every candidate.
+sequence * engine::pick_victim(sequence & s, bool is_decode) {
+    auto below = [](const sequence & a, const sequence & b) {   // a is preempted before b
+        return a.params.priority != b.params.priority ? a.params.priority < b.params.priority : a.order > b.order;
+    };
+    sequence * victim = nullptr;
+    for (auto & [id, o] : seqs_) {
+        if (&o == &s || o.state == seq_state::finished || cache_.table(id).n_blocks() == 0) continue;
+        if (std::find(step_seqs_.begin(), step_seqs_.end(), id) != step_seqs_.end()) continue;
+        if (!victim || below(o, *victim)) victim = &o;
+    }
+    if (is_decode && victim && below(s, *victim)) return &s;
+    return victim;
+}
+
+// Reserves KV for n more tokens of s. Policy (progress is guaranteed: the oldest running
+// thread always advances): a decode may preempt newer threads, or yields itself; a prefill only
+// takes free pages, except when nothing else can run this step. False when s must wait; s is
+// finished with kv_exhausted when it cannot fit even alone.
+bool engine::reserve_or_preempt(sequence & s, int32_t n, bool is_decode) {
     while (!cache_.try_reserve(s.id, n)) {
-        sequence * victim = nullptr;
-        for (auto & [id, o] : seqs_) {
-            if (&o == &s || !holds_pages(o)) continue;
-            if (std::find(step_seqs_.begin(), step_seqs_.end(), id) != step_seqs_.end()) continue;
-            if (o.params.priority > s.params.priority) continue;
-            if (!victim || o.params.priority < victim->params.priority ||
-                (o.params.priority == victim->params.priority && o.order > victim->order))
-                victim = &o;
-        }
+        if (!is_decode && !step_seqs_.empty()) return false;
+        sequence * victim = pick_victim(s, is_decode);
         if (!victim) {
-            if (step_seqs_.empty() && cache_.n_blocks_used() == cache_.table(s.id).n_blocks())
-                finish(s, finish_reason::kv_exhausted, true);   // alone and still too big
+            if (step_seqs_.empty()) finish(s, finish_reason::kv_exhausted, true);
             return false;
         }
         preempt(*victim);
+        if (victim == &s) return false;
     }
     return true;
 }
@@ -68,7 +73,7 @@ bool engine::schedule() {
         feed.assign(1, s.pending);
         feed.insert(feed.end(), s.injected.begin(), s.injected.end());
         if (int32_t(feed.size()) > budget && !step_seqs_.empty()) continue;
-        if (!reserve_or_preempt(s, int32_t(feed.size()))) continue;
+        if (!reserve_or_preempt(s, int32_t(feed.size()), true)) continue;
         add(s, feed, true);
     }
     std::vector<sequence *> waiting;
@@ -77,8 +82,11 @@ bool engine::schedule() {
     std::sort(waiting.begin(), waiting.end(), [](auto * a, auto * b) { return a->order < b->order; });
     for (sequence * s : waiting) {
         if (budget <= 0 || s->state != seq_state::prefilling) continue;
+        if (opt_.use_prefix_cache && s->n_computed == 0 && cache_.n_tokens(s->id) == 0)
+            s->n_computed = cache_.match_prefix(s->id, s->tokens);
         const int32_t n = std::min<int32_t>(budget, int32_t(s->tokens.size()) - s->n_computed);
-        if (n <= 0 || !reserve_or_preempt(*s, n)) continue;
+        if (n <= 0) continue;
+        if (!reserve_or_preempt(*s, n, false)) break;   // first come, first served
         feed.assign(s->tokens.begin() + s->n_computed, s->tokens.begin() + s->n_computed + n);
         const bool last = s->n_computed + n == int32_t(s->tokens.size());
         add(*s, feed, last && s->is_root);

@@ -10,7 +10,7 @@ using engine::seq_id;
 
 namespace {
 
-const char * k_model = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
+const char * k_model = TTS_SOURCE_DIR "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 model::decoder & dec() {
     static std::unique_ptr<model::decoder> d = [] {

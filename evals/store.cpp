@@ -1,0 +1,258 @@
+// store: SQLite through its C API, one prepared statement per query, wrapped in a tiny RAII type.
+#include "evals/store.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace tts::eval {
+namespace {
+
+const char * k_schema = R"sql(
+CREATE TABLE IF NOT EXISTS sweeps(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  name TEXT NOT NULL, hash TEXT NOT NULL, config_json TEXT NOT NULL, config_text TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE TABLE IF NOT EXISTS cells(
+  key TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, model TEXT NOT NULL, dataset TEXT NOT NULL,
+  problem_id INTEGER NOT NULL, seed INTEGER NOT NULL, strategy_label TEXT NOT NULL, strategy TEXT NOT NULL,
+  params_json TEXT NOT NULL, status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+  updated_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE TABLE IF NOT EXISTS results(
+  cell_key TEXT PRIMARY KEY REFERENCES cells(key), answer TEXT, gold TEXT NOT NULL, correct INTEGER NOT NULL,
+  n_tokens_total INTEGER NOT NULL, n_tokens_sequential INTEGER NOT NULL, n_tokens_prompt INTEGER NOT NULL,
+  wall_seconds REAL NOT NULL, kv_bytes_peak INTEGER NOT NULL, votes_json TEXT NOT NULL, verdict_status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS threads(
+  cell_key TEXT NOT NULL REFERENCES cells(key), thread_index INTEGER NOT NULL, role TEXT NOT NULL,
+  finish_reason TEXT NOT NULL, n_tokens INTEGER NOT NULL, answer TEXT, confidence REAL NOT NULL,
+  voted INTEGER NOT NULL, finish_rank INTEGER NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY (cell_key, thread_index));
+)sql";
+
+// A prepared statement; binds are 1-based like SQLite's.
+class stmt {
+public:
+    stmt(sqlite3 * db, const char * sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+    ~stmt() { sqlite3_finalize(s_); }
+    bool ok() const { return rc_ == SQLITE_OK; }
+    stmt & bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
+    stmt & bind(int i, double v) { sqlite3_bind_double(s_, i, v); return *this; }
+    stmt & bind(int i, const std::string & v) { sqlite3_bind_text(s_, i, v.data(), int(v.size()), SQLITE_TRANSIENT); return *this; }
+    stmt & bind(int i, const std::optional<std::string> & v) {
+        if (v) return bind(i, *v);
+        sqlite3_bind_null(s_, i);
+        return *this;
+    }
+    // SQLITE_ROW, SQLITE_DONE or an error code.
+    int step() { return sqlite3_step(s_); }
+    void reset() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
+    int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+    double f64(int c) const { return sqlite3_column_double(s_, c); }
+    std::string text(int c) const {
+        const unsigned char * t = sqlite3_column_text(s_, c);
+        return t ? std::string(reinterpret_cast<const char *>(t), size_t(sqlite3_column_bytes(s_, c))) : std::string();
+    }
+    std::optional<std::string> opt_text(int c) const {
+        if (sqlite3_column_type(s_, c) == SQLITE_NULL) return std::nullopt;
+        return text(c);
+    }
+
+private:
+    sqlite3 * db_;
+    sqlite3_stmt * s_ = nullptr;
+    int rc_;
+};
+
+status sql_error(sqlite3 * db, std::string_view what) {
+    return status::internal(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
+}
+
+}  // namespace
+
+store::~store() { sqlite3_close_v2(db_); }
+
+status store::exec(const char * sql) const {
+    char * err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        status s = status::internal(fmt::format("sqlite: {}: {}", path_, err ? err : "error"));
+        sqlite3_free(err);
+        return s;
+    }
+    return status::ok();
+}
+
+result<std::unique_ptr<store>> store::try_open(const std::string & path) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    sqlite3 * db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+        status s = status::unavailable(fmt::format("cannot open results file {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+        sqlite3_close_v2(db);
+        return s;
+    }
+    std::unique_ptr<store> st(new store(db, path));
+    sqlite3_busy_timeout(db, 10000);
+    for (const char * sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", "PRAGMA foreign_keys=ON;", k_schema}) {
+        status s = st->exec(sql);
+        if (!s.is_ok()) return status::invalid_argument(path + " is not a ttscale results file (" + s.message() + ")");
+    }
+    return st;
+}
+
+result<std::unique_ptr<store>> store::try_open_existing(const std::string & path) {
+    if (!std::filesystem::exists(path)) return status::not_found("no results file " + path);
+    return try_open(path);
+}
+
+status store::try_bind_sweep(const sweep_row & s) {
+    result<std::optional<sweep_row>> cur = try_sweep();
+    if (!cur) return cur.error();
+    if (cur.value()) {
+        if (cur.value()->hash == s.hash) return status::ok();
+        return status::invalid_argument(fmt::format(
+            "{} holds sweep \"{}\" with config hash {}, not {} (\"{}\"): use another --db, or delete the file to start over",
+            path_, cur.value()->name, cur.value()->hash, s.hash, s.name));
+    }
+    stmt q(db_, "INSERT INTO sweeps(id, name, hash, config_json, config_text) VALUES (1, ?, ?, ?, ?)");
+    q.bind(1, s.name).bind(2, s.hash).bind(3, s.config_json).bind(4, s.config_text);
+    if (q.step() != SQLITE_DONE) return sql_error(db_, "bind sweep");
+    return status::ok();
+}
+
+result<std::optional<sweep_row>> store::try_sweep() const {
+    stmt q(db_, "SELECT name, hash, config_json, config_text FROM sweeps WHERE id = 1");
+    if (!q.ok()) return sql_error(db_, "read sweep");
+    int rc = q.step();
+    if (rc == SQLITE_DONE) return std::optional<sweep_row>{};
+    if (rc != SQLITE_ROW) return sql_error(db_, "read sweep");
+    return std::optional<sweep_row>{sweep_row{q.text(0), q.text(1), q.text(2), q.text(3)}};
+}
+
+result<std::set<std::string>> store::try_done_keys() const {
+    stmt q(db_, "SELECT key FROM cells WHERE status = 'done'");
+    std::set<std::string> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.insert(q.text(0));
+    if (rc != SQLITE_DONE) return sql_error(db_, "read done cells");
+    return out;
+}
+
+status store::try_record(const stored_cell & c) {
+    if (status s = exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+    auto fail = [&](const char * what) {
+        status s = sql_error(db_, what);
+        exec("ROLLBACK");
+        return s;
+    };
+    stmt del_t(db_, "DELETE FROM threads WHERE cell_key = ?");
+    stmt del_r(db_, "DELETE FROM results WHERE cell_key = ?");
+    if (del_t.bind(1, c.key).step() != SQLITE_DONE || del_r.bind(1, c.key).step() != SQLITE_DONE) return fail("clear cell");
+    stmt qc(db_, "INSERT OR REPLACE INTO cells(key, ordinal, model, dataset, problem_id, seed, strategy_label, strategy, "
+                 "params_json, status, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    qc.bind(1, c.key).bind(2, c.ordinal).bind(3, c.model).bind(4, c.dataset).bind(5, c.problem_id).bind(6, int64_t(c.seed));
+    qc.bind(7, c.strategy_label).bind(8, c.strategy).bind(9, c.params_json).bind(10, c.status).bind(11, c.error);
+    if (qc.step() != SQLITE_DONE) return fail("write cell");
+    if (c.status == "done") {
+        stmt qr(db_, "INSERT INTO results(cell_key, answer, gold, correct, n_tokens_total, n_tokens_sequential, "
+                     "n_tokens_prompt, wall_seconds, kv_bytes_peak, votes_json, verdict_status) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+        qr.bind(1, c.key).bind(2, c.answer).bind(3, c.gold).bind(4, int64_t(c.is_correct)).bind(5, c.n_tokens_total);
+        qr.bind(6, c.n_tokens_sequential).bind(7, c.n_tokens_prompt).bind(8, c.wall_seconds).bind(9, c.kv_bytes_peak);
+        qr.bind(10, c.votes_json).bind(11, c.verdict_status);
+        if (qr.step() != SQLITE_DONE) return fail("write result");
+        stmt qt(db_, "INSERT INTO threads(cell_key, thread_index, role, finish_reason, n_tokens, answer, confidence, voted, "
+                     "finish_rank, text) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        for (const stored_thread & t : c.threads) {
+            qt.bind(1, c.key).bind(2, int64_t(t.thread_index)).bind(3, t.role).bind(4, t.finish_reason).bind(5, t.n_tokens);
+            qt.bind(6, t.answer).bind(7, t.confidence).bind(8, int64_t(t.is_voted)).bind(9, int64_t(t.finish_rank)).bind(10, t.text);
+            if (qt.step() != SQLITE_DONE) return fail("write thread");
+            qt.reset();
+        }
+    }
+    if (status s = exec("COMMIT"); !s.is_ok()) {
+        exec("ROLLBACK");
+        return s;
+    }
+    return status::ok();
+}
+
+result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const {
+    stmt q(db_, "SELECT c.key, c.ordinal, c.model, c.dataset, c.problem_id, c.seed, c.strategy_label, c.strategy, "
+                "c.params_json, c.status, c.error, r.answer, r.gold, r.correct, r.n_tokens_total, r.n_tokens_sequential, "
+                "r.n_tokens_prompt, r.wall_seconds, r.kv_bytes_peak, r.votes_json, r.verdict_status "
+                "FROM cells c LEFT JOIN results r ON r.cell_key = c.key ORDER BY c.ordinal, c.key");
+    if (!q.ok()) return sql_error(db_, "load cells");
+    std::vector<stored_cell> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        stored_cell c;
+        c.key = q.text(0), c.ordinal = q.i64(1), c.model = q.text(2), c.dataset = q.text(3), c.problem_id = q.i64(4);
+        c.seed = uint64_t(q.i64(5)), c.strategy_label = q.text(6), c.strategy = q.text(7), c.params_json = q.text(8);
+        c.status = q.text(9), c.error = q.text(10), c.answer = q.opt_text(11), c.gold = q.text(12);
+        c.is_correct = q.i64(13) != 0, c.n_tokens_total = q.i64(14), c.n_tokens_sequential = q.i64(15);
+        c.n_tokens_prompt = q.i64(16), c.wall_seconds = q.f64(17), c.kv_bytes_peak = q.i64(18);
+        c.votes_json = q.text(19), c.verdict_status = q.text(20);
+        out.push_back(std::move(c));
+    }
+    if (rc != SQLITE_DONE) return sql_error(db_, "load cells");
+    if (!with_threads) return out;
+    stmt qt(db_, "SELECT thread_index, role, finish_reason, n_tokens, answer, confidence, voted, finish_rank, text "
+                 "FROM threads WHERE cell_key = ? ORDER BY thread_index");
+    for (stored_cell & c : out) {
+        qt.bind(1, c.key);
+        while ((rc = qt.step()) == SQLITE_ROW) {
+            stored_thread t;
+            t.thread_index = int32_t(qt.i64(0)), t.role = qt.text(1), t.finish_reason = qt.text(2), t.n_tokens = qt.i64(3);
+            t.answer = qt.opt_text(4), t.confidence = qt.f64(5), t.is_voted = qt.i64(6) != 0;
+            t.finish_rank = int32_t(qt.i64(7)), t.text = qt.text(8);
+            c.threads.push_back(std::move(t));
+        }
+        if (rc != SQLITE_DONE) return sql_error(db_, "load threads");
+        qt.reset();
+    }
+    return out;
+}
+
+status store::try_merge_from(const std::string & path) {
+    result<std::unique_ptr<store>> src = try_open_existing(path);
+    if (!src) return src.error();
+    result<std::optional<sweep_row>> row = src.value()->try_sweep();
+    if (!row) return row.error();
+    if (!row.value()) return status::invalid_argument(path + " has no sweep recorded (an empty results file?)");
+    if (status s = try_bind_sweep(*row.value()); !s.is_ok())
+        return status::invalid_argument("refusing to merge " + path + ": " + s.message());
+    src.value().reset();  // close before ATTACH so its WAL is checkpointed and the file is whole
+
+    stmt att(db_, "ATTACH DATABASE ? AS src");
+    if (att.bind(1, path).step() != SQLITE_DONE) return sql_error(db_, "attach " + path);
+    // Keys to take: done there and not done here, or absent here.
+    const char * merge_sql = R"sql(
+      BEGIN IMMEDIATE;
+      CREATE TEMP TABLE take AS SELECT s.key FROM src.cells s LEFT JOIN main.cells m ON m.key = s.key
+        WHERE m.key IS NULL OR (s.status = 'done' AND m.status != 'done');
+      DELETE FROM main.threads WHERE cell_key IN (SELECT key FROM take);
+      DELETE FROM main.results WHERE cell_key IN (SELECT key FROM take);
+      DELETE FROM main.cells WHERE key IN (SELECT key FROM take);
+      INSERT INTO main.cells SELECT * FROM src.cells WHERE key IN (SELECT key FROM take);
+      INSERT INTO main.results SELECT * FROM src.results WHERE cell_key IN (SELECT key FROM take);
+      INSERT INTO main.threads SELECT * FROM src.threads WHERE cell_key IN (SELECT key FROM take);
+      DROP TABLE take;
+      COMMIT;
+    )sql";
+    status s = exec(merge_sql);
+    if (!s.is_ok()) exec("ROLLBACK");
+    exec("DETACH DATABASE src");
+    return s;
+}
+
+result<std::string> store::try_integrity_check() const {
+    stmt q(db_, "PRAGMA integrity_check");
+    std::string out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out += (out.empty() ? "" : "\n") + q.text(0);
+    if (rc != SQLITE_DONE) return sql_error(db_, "integrity_check");
+    return out;
+}
+
+}  // namespace tts::eval

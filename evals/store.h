@@ -1,0 +1,105 @@
+// store: the SQLite results file of one sweep (schema in evals/README.md).
+//
+// Tables: sweeps (the config text, its canonical JSON and hash), cells (one row per finished or
+// failed cell: its coordinates and status), results (the verdict's answer, grade and costs),
+// threads (per reasoning thread: tokens, finish reason, answer, confidence, finish rank).
+// The file is opened in WAL mode and every cell is written in one transaction, so a SIGKILL at
+// any moment loses at most the cell in flight and never corrupts the file. A store is bound to
+// one sweep hash: binding a different config is refused, and merging only accepts files of the
+// same hash. One store object per thread (it owns one sqlite3 connection); several processes
+// may read one file while one writes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runtime/base/status.h"
+
+struct sqlite3;
+
+namespace tts::eval {
+
+struct stored_thread {
+    int32_t thread_index = 0;
+    std::string role;
+    std::string finish_reason;
+    int64_t n_tokens = 0;
+    std::optional<std::string> answer;
+    double confidence = 0.0;
+    bool is_voted = false;
+    int32_t finish_rank = 0;  // 0 = finished first: order by (n_tokens, thread_index), see replay.h
+    std::string text;         // empty unless the sweep sets store_text: true
+};
+
+struct stored_cell {
+    // Coordinates.
+    std::string key;
+    int64_t ordinal = 0;
+    std::string model, dataset;
+    int64_t problem_id = 0;
+    uint64_t seed = 0;
+    std::string strategy_label, strategy, params_json;
+    // Outcome.
+    std::string status = "done";  // "done" or "error" (error cells are retried on resume)
+    std::string error;
+    std::optional<std::string> answer;
+    std::string gold;
+    bool is_correct = false;
+    int64_t n_tokens_total = 0, n_tokens_sequential = 0, n_tokens_prompt = 0;
+    double wall_seconds = 0.0;
+    int64_t kv_bytes_peak = 0;
+    std::string votes_json = "[]";
+    std::string verdict_status;  // the strategy's own status ("ok", "budget", ...)
+    std::vector<stored_thread> threads;
+};
+
+struct sweep_row {
+    std::string name;
+    std::string hash;
+    std::string config_json;  // sweep_config::canonical_json()
+    std::string config_text;  // the YAML as written
+};
+
+class store {
+public:
+    ~store();
+    store(const store &) = delete;
+    store & operator=(const store &) = delete;
+
+    // Opens (creating when missing) a results file and its schema.
+    static result<std::unique_ptr<store>> try_open(const std::string & path);
+    // Opens an existing file; not_found when it does not exist.
+    static result<std::unique_ptr<store>> try_open_existing(const std::string & path);
+
+    // Records the sweep on a fresh file; on a used file, refuses a different hash.
+    status try_bind_sweep(const sweep_row & s);
+    // The bound sweep, or nullopt on a fresh file.
+    result<std::optional<sweep_row>> try_sweep() const;
+
+    result<std::set<std::string>> try_done_keys() const;
+    // Writes one cell (replacing an earlier row of the same key) in one transaction.
+    status try_record(const stored_cell & c);
+    // Every stored cell in ordinal order; threads are loaded when asked.
+    result<std::vector<stored_cell>> try_load_cells(bool with_threads) const;
+
+    // Copies the cells of another results file of the same sweep. A done cell wins over an
+    // error cell; a cell done in both keeps this file's row.
+    status try_merge_from(const std::string & path);
+    // PRAGMA integrity_check: "ok" on a sound file.
+    result<std::string> try_integrity_check() const;
+
+    const std::string & path() const { return path_; }
+
+private:
+    store(sqlite3 * db, std::string path) : db_(db), path_(std::move(path)) {}
+    status exec(const char * sql) const;
+
+    sqlite3 * db_;
+    std::string path_;
+};
+
+}  // namespace tts::eval

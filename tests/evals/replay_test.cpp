@@ -1,0 +1,58 @@
+#include "evals/replay.h"
+
+#include <doctest/doctest.h>
+
+#include "evals/runner.h"
+#include "tests/evals/eval_test_util.h"
+#include "tests/evals/fake_cell_runner.h"
+
+using namespace tts::eval;
+using namespace tts::eval::testing;
+
+TEST_CASE("replay: the three rules on a hand-made pool") {
+    // thread: tokens, answer
+    std::vector<trace_thread> pool = {{0, 50, "7"}, {1, 20, std::nullopt}, {2, 30, "5"}, {3, 40, "5"}, {4, 10, "7"}};
+    replay_outcome ffs = replay_first_finish(pool, 5);  // thread 4 finishes first with 7
+    CHECK(ffs.answer == std::optional<std::string>("7"));
+    CHECK(ffs.n_tokens_sequential == 10);
+    CHECK(ffs.n_tokens_total == 50);  // 5 threads x 10 tokens
+    replay_outcome ffs2 = replay_first_finish(pool, 2);  // thread 1 wins the race without an answer
+    CHECK(ffs2.answer == std::nullopt);
+    CHECK(ffs2.n_tokens_sequential == 20);
+    replay_outcome s3 = replay_short_m_at_k(pool, 3, 5);  // first three: 4 (7), 1 (-), 2 (5) -> tie 7 vs 5 -> shortest: 7
+    CHECK(s3.answer == std::optional<std::string>("7"));
+    CHECK(s3.n_tokens_sequential == 30);
+    CHECK(s3.n_tokens_total == 30 + 20 + 30 + 30 + 10);
+    replay_outcome s4 = replay_short_m_at_k(pool, 4, 5);  // 7, -, 5, 5 -> 5
+    CHECK(s4.answer == std::optional<std::string>("5"));
+    replay_outcome maj = replay_majority(pool, 4);  // 7, -, 5, 5 -> 5
+    CHECK(maj.answer == std::optional<std::string>("5"));
+    CHECK(maj.n_tokens_total == 140);
+    CHECK(maj.n_tokens_sequential == 50);
+}
+
+TEST_CASE("replay: agrees with online fake cells of the same seeds, and flags a disagreement") {
+    temp_dir dir("replay");
+    tts::result<sweep_config> c = try_parse_sweep_config(fake_sweep_yaml(write_toy_dataset(dir, 6), k_fake_strategies), "fake.yaml");
+    REQUIRE(c.is_ok());
+    sweep_plan plan = try_plan_sweep(c.value()).value();
+    auto db = std::move(store::try_open(dir.file("r.db"))).value();
+    run_options o;
+    o.progress_out = nullptr;
+    REQUIRE(run_sweep(plan, *db, make_fake_runner(), o).is_ok());
+    std::vector<stored_cell> cells = db->try_load_cells(true).value();
+    replay_summary s = replay_cells(cells);
+    CHECK(s.n_pools == 12);
+    CHECK(s.n_compared == 12 * 3);  // first_finish k=4 and k=8, short_m_at_k; the pool itself is not compared
+    CHECK(s.disagreements.empty());
+    CHECK(s.rows.size() == 8 + 8 + 36);  // majority and ffs for k=1..8, short-m@k for m<=k<=8
+    CHECK(replay_markdown(s).find("0 disagreements") != std::string::npos);
+
+    for (stored_cell & x : cells)
+        if (x.strategy == "first_finish" && x.problem_id == 2 && x.seed == 1 && x.params_json == "{\"k\":4}") x.answer = "-1";
+    s = replay_cells(cells);
+    REQUIRE(s.disagreements.size() == 1);
+    CHECK(s.disagreements[0].method == "ffs");
+    CHECK(s.disagreements[0].k == 4);
+    CHECK(replay_json(s).find("\"online\":\"-1\"") != std::string::npos);
+}

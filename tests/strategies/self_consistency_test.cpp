@@ -1,0 +1,49 @@
+#include "strategies/registry.h"
+
+#include "tests/strategies/strategy_test_util.h"
+
+using namespace tts;
+
+TEST_CASE("self_consistency: the majority wins, every thread runs to the end") {
+    for (auto l : test::k_policies) {
+        test::scripted_decoder dec({test::answer("a", "41"), test::answer("bb", "42"), test::answer("ccc", "42"),
+                                    test::answer("dddd", "7"), test::script{.text = "no answer here"}});
+        auto v = test::run(dec, "self_consistency", {{"k", "5"}}, l);
+        CHECK(v.answer == "42");
+        REQUIRE(v.votes.has_winner());
+        CHECK(v.votes.winner().n_votes == 2);
+        CHECK(v.votes.n_abstained == 1);
+        for (auto & t : v.threads) CHECK(t.finish_reason == "eos");
+        CHECK(v.n_tokens_total == test::sum_tokens(v));
+    }
+}
+
+TEST_CASE("self_consistency: ties go to the lowest thread index by default, shortest on request") {
+    test::scripted_decoder dec({test::answer("long long long", "1"), test::answer("s", "2")});
+    CHECK(test::run(dec, "self_consistency", {{"k", "2"}}).answer == "1");
+    CHECK(test::run(dec, "self_consistency", {{"k", "2"}, {"tie", "shortest"}}).answer == "2");
+}
+
+TEST_CASE("self_consistency: weighted variants follow the log-probs") {
+    test::scripted_decoder dec({test::answer("a", "1", -2.0f), test::answer("b", "1", -2.0f), test::answer("c", "2", -0.01f),
+                                test::answer("d", "2", -0.01f), test::answer("e", "1", -2.0f)});
+    CHECK(test::run(dec, "self_consistency", {{"k", "5"}}).answer == "1");
+    // exp(-2) * 3 = 0.41 < exp(-0.01) * 2 = 1.98
+    CHECK(test::run(dec, "self_consistency", {{"k", "5"}, {"weighting", "mean_logprob"}}).answer == "2");
+    CHECK(test::run(dec, "self_consistency", {{"k", "5"}, {"weighting", "deepconf"}}).answer == "2");
+}
+
+TEST_CASE("self_consistency: a token budget stops everyone; only finished threads vote") {
+    test::scripted_decoder dec({test::answer("a", "3"), test::answer(std::string(200, 'x'), "9")});
+    auto v = test::run(dec, "self_consistency", {{"k", "2"}, {"max_total_tokens", "40"}});
+    CHECK(v.status == "budget: budget_tokens");
+    CHECK(v.answer == "3");
+    CHECK(v.threads[1].finish_reason == "budget_tokens");
+}
+
+TEST_CASE("self_consistency: all threads failing gives no answer") {
+    test::scripted_decoder dec({test::script{.text = "hmm"}});
+    auto v = test::run(dec, "self_consistency", {{"k", "3"}});
+    CHECK(!v.answer);
+    CHECK(!v.votes.has_winner());
+}
