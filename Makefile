@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 MODEL ?= models/SmolLM2-135M-Instruct.Q4_1.gguf
 PEER_PY := .venv-peer/bin/python
 
-.PHONY: all deps model peer build test demo bench clean
+.PHONY: all deps model peer build test demo quants bench clean
 
 all: build
 
@@ -33,11 +33,24 @@ $(BUILD)/reference/llama_reference.json: $(MODEL) evals/scripts/llama_reference.
 test: deps model peer build $(BUILD)/reference/llama_reference.json
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The main job: a quick answer, then every strategy on a MultiArith subset (configs/demo.yaml),
+# resumable (a second run skips finished cells), then the comparison report.
 demo: deps model build
-	$(BUILD)/ttscale generate --model $(MODEL) --prompt "What is the capital of France?" --max-tokens 64
+	$(BUILD)/ttscale generate --model $(MODEL) --system "Answer in one short sentence." \
+	    --prompt "What is the capital of France?" --max-tokens 48
+	$(BUILD)/ttscale eval configs/demo.yaml --db results/demo.db
+	$(BUILD)/ttscale report results/demo.db --out results/demo-report
+	@echo "report: results/demo-report/report.html (and report.md)"
 
-bench: deps model peer build
+# Q8_0 and Q4_0 copies of the default model, for benchmarks.
+quants: model peer
+	$(PEER_PY) evals/scripts/make_quants.py --model $(MODEL)
+
+# Throughput beside llama.cpp (not a test): K threads sharing a 256-token prompt.
+bench: deps model peer build quants
 	$(BUILD)/ttscale bench --model $(MODEL)
+	$(BUILD)/ttscale bench --model models/SmolLM2-135M-Instruct.Q8_0.gguf --k 1,8
+	$(BUILD)/ttscale bench --model models/SmolLM2-135M-Instruct.Q4_0.gguf --k 1,8
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the llama.cpp peer used by evals/scripts/llama_reference.py,
 # evals/scripts/make_quants.py and evals/bench/llama_batched.py:
-# a virtualenv (default <repo>/.venv-peer, override with TTSCALE_PEER_VENV)
+# a virtualenv, built once per machine in ~/.cache/ttscale/venv-peer (override with
+# TTSCALE_PEER_VENV) and linked from <repo>/.venv-peer, so every clone shares it,
 # holding llama-cpp-python (which compiles llama.cpp from source), numpy,
 # gguf and jinja2.
 #
@@ -16,8 +17,13 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-venv="${TTSCALE_PEER_VENV:-$root/.venv-peer}"
+venv="${TTSCALE_PEER_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/ttscale/venv-peer}"
 py="$venv/bin/python"
+# Every clone reaches the shared venv through <repo>/.venv-peer.
+if [ "$venv" != "$root/.venv-peer" ] && [ ! -e "$root/.venv-peer" ]; then
+  mkdir -p "$venv"
+  ln -s "$venv" "$root/.venv-peer"
+fi
 llama_cpp_version="0.3.36"
 
 check() {
