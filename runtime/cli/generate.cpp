@@ -139,6 +139,7 @@ int run_generate(const generate_options & o) {
     }
     if (stream) {
         fmt::print("\n");
+        std::fflush(stdout);
     } else {
         for (size_t i = 0; i < ids.size(); ++i) {
             const thread_output & t = out[ids[i]];
