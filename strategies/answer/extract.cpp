@@ -141,6 +141,25 @@ std::optional<std::string> rule_last_number(std::string_view text) {
     return std::nullopt;
 }
 
+// A phrase rule captured prose ("that Tom has 15 apples"): for math answers the number in it is
+// the answer — its last number, since working comes before the result ("3 + 5 = 8 apples").
+// A phrase with no number (a word answer) is kept as it is.
+bool has_prose_word(std::string_view s) {   // a run of 3+ letters that is not a LaTeX command
+    for (size_t i = 0; i < s.size();) {
+        size_t j = i;
+        while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
+        if (j - i >= 3 && (i == 0 || s[i - 1] != '\\')) return true;
+        i = j == i ? i + 1 : j;
+    }
+    return false;
+}
+
+std::optional<std::string> prefer_number(std::optional<std::string> phrase) {
+    if (!phrase || is_number_token(*phrase) || !has_prose_word(*phrase)) return phrase;
+    if (auto n = rule_last_number(*phrase)) return n;
+    return phrase;
+}
+
 std::optional<extracted_answer> extract_from(std::string_view text, bool is_after_think) {
     std::string lowered = lower(text);
     auto found = [&](std::optional<std::string> a, extract_rule r) -> std::optional<extracted_answer> {
@@ -149,9 +168,9 @@ std::optional<extracted_answer> extract_from(std::string_view text, bool is_afte
     };
     if (auto a = found(rule_boxed(text), extract_rule::boxed)) return a;
     if (auto a = found(rule_hash(text), extract_rule::hash)) return a;
-    if (auto a = found(rule_phrase(text, lowered, "answer is"), extract_rule::answer_is)) return a;
-    if (auto a = found(rule_phrase(text, lowered, "answer:"), extract_rule::answer_colon)) return a;
-    if (auto a = found(rule_phrase(text, lowered, "final answer"), extract_rule::final_answer)) return a;
+    if (auto a = found(prefer_number(rule_phrase(text, lowered, "answer is")), extract_rule::answer_is)) return a;
+    if (auto a = found(prefer_number(rule_phrase(text, lowered, "answer:")), extract_rule::answer_colon)) return a;
+    if (auto a = found(prefer_number(rule_phrase(text, lowered, "final answer")), extract_rule::final_answer)) return a;
     return found(rule_last_number(text), extract_rule::last_number);
 }
 

@@ -153,6 +153,10 @@ TEST_CASE("extract: phrase rules") {
     CHECK(extract_text("The answer is 3.5.") == "3.5");
     CHECK(extract_text("The answer is 18, because 9 * 2 = 18.") == "18");
     CHECK(extract_text("The answer is (1, 2).") == "(1, 2)");
+    // Prose after an anchor: the number in it, the last one (working comes first).
+    CHECK(extract_text("So the answer is that Tom has 15 apples.") == "15");
+    CHECK(extract_text("The answer is 3 (apples) + 5 = 8 apples.") == "8");
+    CHECK(extract_text("The answer is yes.") == "yes");
     CHECK(extract_text("The answer is \\( 42 \\)") == "\\( 42 \\)");
     CHECK(equivalent(extract_text("The answer is \\( 42 \\)"), "42"));
     CHECK(extract_text("the answer is 4, then later the answer is 6") == "6");
