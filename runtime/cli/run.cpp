@@ -114,6 +114,10 @@ int run_run(const run_options & o) {
     controller::session_options so;
     so.seed = o.seed;
     so.params.max_tokens = 512;
+    // Parallel strategies need diverse threads: sample by default, as the sweeps do
+    // (-P temperature=0 for greedy).
+    so.params.sampling.temperature = 0.7f;
+    so.params.sampling.top_p = 0.95f;
     if (status s = strategy::take_session_params(params, so); !s.is_ok()) return fail(s.message());
     if (status s = strategy::validate_strategy(name, params); !s.is_ok()) return fail(s.message());
 
