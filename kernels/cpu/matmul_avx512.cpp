@@ -36,7 +36,11 @@ struct xformat {
     int bias_k;         // weight offset folded into bias
 };
 
-size_t xq_bytes(int64_t n_in) { return size_t((n_in / 32 + 1) / 2) * sizeof(xgroup); }
+// After the ng groups: per block b its min-term weight dx * sum(block) (floats, zero padded to 16),
+// read by types that hoist the min term out of the group loop (hoist_min).
+inline int64_t n_groups(int64_t n_in) { return (n_in / 32 + 1) / 2; }
+inline int64_t sblk_floats(int64_t n_in) { return (2 * n_groups(n_in) + 15) / 16 * 16; }
+size_t xq_bytes(int64_t n_in) { return size_t(n_groups(n_in)) * sizeof(xgroup) + size_t(sblk_floats(n_in)) * 4; }
 
 // One block of 32: returns the scale, writes q, returns sum through *sum.
 float quantize_block(const float * x, int8_t * q, int * sum) {
@@ -55,12 +59,16 @@ template <xformat F>
 void quantize(const float * x, int64_t n_in, uint8_t * out) {
     xgroup * g = reinterpret_cast<xgroup *>(out);
     const int64_t nb = n_in / 32;
+    float * sblk = reinterpret_cast<float *>(g + n_groups(n_in));
+    for (int64_t i = 2 * n_groups(n_in); i < sblk_floats(n_in); ++i) sblk[i] = 0.0f;
     for (int64_t i = 0; i < (nb + 1) / 2; ++i) {
         int8_t qa[32], qb[32] = {};
         int sa = 0, sb = 0;
         const float da = quantize_block(x + 64 * i, qa, &sa);
         const float db = 2 * i + 1 < nb ? quantize_block(x + 64 * i + 32, qb, &sb) : 0.0f;
         xgroup & o = g[i];
+        sblk[2 * i] = da * float(sa);
+        sblk[2 * i + 1] = db * float(sb);
         if (F.interleaved) {
             std::memcpy(o.q, qa, 16);
             std::memcpy(o.q + 16, qb, 16);
@@ -89,6 +97,7 @@ struct wgroup {
     __m512 dw;    // per-lane weight scale
     __m512 mw;    // per-lane min (min types only)
     __m512i wb;   // per-lane bias from the weights (q8_0 only)
+    __m128 dm;    // (d_a, m_a, d_b, m_b) (hoist_min types only)
 };
 
 inline __m512i nibbles_interleaved(const uint8_t * qa, const uint8_t * qb) {
@@ -102,7 +111,7 @@ inline __m512 lanes_of4(__m128 v, const __m512i idx) { return _mm512_permutexvar
 
 struct w_q4_0 {
     static constexpr xformat fmt{true, false, 8};
-    static constexpr bool has_min = false, has_wb = false;
+    static constexpr bool has_min = false, has_wb = false, hoist_min = false;
     static void load(const uint8_t * row, int64_t g, int64_t nb, wgroup & o) {
         const block_q4_0 * a = reinterpret_cast<const block_q4_0 *>(row) + 2 * g;
         const block_q4_0 * b = 2 * g + 1 < nb ? a + 1 : a;
@@ -114,20 +123,24 @@ struct w_q4_0 {
 
 struct w_q4_1 {
     static constexpr xformat fmt{true, false, 0};
-    static constexpr bool has_min = true, has_wb = false;
+    // The min term sum_b m_b * dx_b * sum(block b) is not applied per group: the tile collects
+    // the row's m_b and adds them with one 16-lane fma per 16 blocks after the group loop.
+    static constexpr bool has_min = false, has_wb = false, hoist_min = true;
     static void load(const uint8_t * row, int64_t g, int64_t nb, wgroup & o) {
         const block_q4_1 * a = reinterpret_cast<const block_q4_1 *>(row) + 2 * g;
         const block_q4_1 * b = 2 * g + 1 < nb ? a + 1 : a;
         o.w = nibbles_interleaved(a->qs, b->qs);
-        const __m128 dm = _mm_cvtph_ps(_mm_setr_epi16(short(a->d), short(a->m), short(b->d), short(b->m), 0, 0, 0, 0));
-        o.dw = lanes_of4(dm, _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2));
-        o.mw = lanes_of4(dm, _mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3));
+        int32_t dma, dmb;
+        std::memcpy(&dma, a, 4);
+        std::memcpy(&dmb, b, 4);
+        o.dm = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128(dma), dmb, 1));
+        o.dw = lanes_of4(o.dm, _mm512_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2));
     }
 };
 
 struct w_q8_0 {
     static constexpr xformat fmt{false, true, 0};
-    static constexpr bool has_min = false, has_wb = true;
+    static constexpr bool has_min = false, has_wb = true, hoist_min = false;
     static void load(const uint8_t * row, int64_t g, int64_t nb, wgroup & o) {
         const block_q8_0 * a = reinterpret_cast<const block_q8_0 *>(row) + 2 * g;
         const block_q8_0 * b = 2 * g + 1 < nb ? a + 1 : a;
@@ -143,7 +156,7 @@ struct w_q8_0 {
 
 struct w_q4_k {
     static constexpr xformat fmt{false, false, 0};
-    static constexpr bool has_min = true, has_wb = false;
+    static constexpr bool has_min = true, has_wb = false, hoist_min = false;
     static void load(const uint8_t * row, int64_t g, int64_t, wgroup & o) {
         const block_q4_k & b = reinterpret_cast<const block_q4_k *>(row)[g / 4];
         const int c = int(g % 4);
@@ -161,7 +174,7 @@ struct w_q4_k {
 
 struct w_q6_k {
     static constexpr xformat fmt{false, false, 32};
-    static constexpr bool has_min = false, has_wb = false;
+    static constexpr bool has_min = false, has_wb = false, hoist_min = false;
     static void load(const uint8_t * row, int64_t g, int64_t, wgroup & o) {
         const block_q6_k & b = reinterpret_cast<const block_q6_k *>(row)[g / 4];
         const int c = int(g % 4), half = c / 2, hi_nib = c % 2;   // values 64c .. 64c+63
@@ -197,10 +210,21 @@ void tile(const mm_problem & p, int64_t o0, int64_t t0) {
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) acc[t][r] = _mm512_setzero_ps();
 
-    for (int64_t g = 0; g < ng; ++g) {
+    // hoist_min: the m of up to k_chunk groups per row are collected in mbuf, then applied.
+    constexpr int64_t k_chunk = 256;
+    alignas(64) float mbuf[W::hoist_min ? R : 1][W::hoist_min ? 2 * k_chunk : 16];
+    for (int64_t g0 = 0; g0 < ng; g0 += k_chunk) {
+    const int64_t g1 = std::min(ng, g0 + k_chunk);
+    for (int64_t g = g0; g < g1; ++g) {
         wgroup wg[R];
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) W::load(rows[r], g, nb, wg[r]);
+        if constexpr (W::hoist_min) {
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                _mm_storel_pi(reinterpret_cast<__m64 *>(&mbuf[r][2 * (g - g0)]),
+                              _mm_shuffle_ps(wg[r].dm, wg[r].dm, _MM_SHUFFLE(3, 1, 3, 1)));
+        }
 #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) {
             const xgroup & x = xs[t][g];
@@ -217,7 +241,25 @@ void tile(const mm_problem & p, int64_t o0, int64_t t0) {
             }
         }
     }
+    if constexpr (W::hoist_min) {   // one fma per (token, row) per 16 blocks
+        const int64_t n = 2 * (g1 - g0);
+        for (int64_t c = 0; c < n; c += 16) {
+            const __mmask16 k = n - c >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - c)) - 1);
+            __m512 mv[R];
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) mv[r] = _mm512_maskz_loadu_ps(k, &mbuf[r][c]);
+#pragma GCC unroll 8
+            for (int t = 0; t < T; ++t) {
+                const __m512 sv = _mm512_maskz_loadu_ps(k, reinterpret_cast<const float *>(xs[t] + ng) + 2 * g0 + c);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) acc[t][r] = _mm512_fmadd_ps(mv[r], sv, acc[t][r]);
+            }
+        }
+    }
+    }
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t)
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) p.y[(t0 + t) * w.n_out + o0 + r] = simd::hsum(acc[t][r]);
 }
 
