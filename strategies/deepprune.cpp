@@ -8,7 +8,11 @@
 //     A trace that finished before the point uses its own final answer.
 //   judge=lexical: mean word-3-gram Jaccard to up to `compare` members of each cluster; join
 //     the best cluster when >= tau.
-//   judge=model (a trained judge, DeepPrune-Judge-4B): not supported yet.
+//   judge=model: an instruct model (`judge_model`: a GGUF path, default the session's own
+//     model) is asked whether the trace and each cluster's representative, as written so far,
+//     will end with the same answer (strategies/trace_judge.h); join the first cluster it
+//     says yes to. A trained judge such as DeepPrune-Judge-4B converted to GGUF fits here,
+//     though its own prompt format is not reproduced.
 // Each cluster's first trace (its representative) resumes; the others are cancelled
 // (pruned_redundant). Degenerate cases: a single cluster keeps its first `degenerate_keep`
 // members running. Vote: representatives' answers weighted by cluster size / members kept.
@@ -19,6 +23,7 @@
 #include "strategies/answer/equivalent.h"
 #include "strategies/answer/extract.h"
 #include "strategies/strategy.h"
+#include "strategies/trace_judge.h"
 
 namespace tts::strategy {
 namespace {
@@ -32,6 +37,8 @@ struct deepprune_params {
     double tau = 0.5;               // lexical: similarity to join a cluster; YAML `tau`
     int32_t compare = 10;           // lexical: members compared per cluster; YAML `compare`
     int32_t degenerate_keep = 2;    // one cluster for everything: members kept running; YAML `degenerate_keep`
+    std::string judge_model;        // model judge: GGUF path, empty = the session's model; YAML `judge_model`
+    int32_t judge_tokens = 3;       // model judge: greedy reply tokens; YAML `judge_tokens`
 
     static result<deepprune_params> from_map(const param_map & m) {
         deepprune_params p;
@@ -44,9 +51,11 @@ struct deepprune_params {
         r.get("tau", p.tau, 0.0, 1.0);
         r.get("compare", p.compare, 1, 1 << 16);
         r.get("degenerate_keep", p.degenerate_keep, 1, 4096);
+        r.get("judge_model", p.judge_model);
+        r.get("judge_tokens", p.judge_tokens, 1, 64);
         if (status s = r.finish(); !s.is_ok()) return s;
-        if (p.judge == "model")
-            return status::invalid_argument("deepprune.judge: \"model\" (a trained judge model) is not supported yet; use probe or lexical");
+        if (p.judge != "model" && !p.judge_model.empty())
+            return status::invalid_argument("deepprune.judge_model: only used with judge=model");
         return p;
     }
 };
@@ -94,6 +103,19 @@ verdict run_deepprune(session & s, const problem & pb, const deepprune_params & 
     o.rules.pause_at = p.truncate;
     std::vector<thread_id> threads = s.spawn(prompt_of(s, pb), o);
 
+    std::unique_ptr<trace_judge> judge;
+    if (p.judge == "model") {
+        auto j = trace_judge::open(s, {.model = p.judge_model, .reply_tokens = p.judge_tokens});
+        if (!j) {
+            s.cancel(threads);
+            s.join(threads);
+            verdict v;
+            finish_verdict(s, v, {});
+            v.status = "error: deepprune " + j.error().message();
+            return v;
+        }
+        judge = std::move(j).value();
+    }
     std::vector<cluster> clusters;
     int64_t n_probe_tokens = 0;
     for (thread_id t : threads) {
@@ -113,6 +135,13 @@ verdict run_deepprune(session & s, const problem & pb, const deepprune_params & 
             for (auto & c : clusters)
                 if (!key.empty() && c.key == key) home = &c;
             if (!home) clusters.push_back({{}, key, {}});
+        } else if (judge) {
+            std::vector<std::string> reps;
+            for (auto & c : clusters) reps.push_back(s.text(c.members.front()));
+            std::vector<bool> same = judge->same_answer(pb.text, s.text(t), reps);
+            for (size_t i = 0; i < same.size() && !home; ++i)
+                if (same[i]) home = &clusters[i];
+            if (!home) clusters.push_back({{}, "", {}});
         } else {
             auto g = trigrams(s.text(t));
             double best = -1;
@@ -154,7 +183,9 @@ verdict run_deepprune(session & s, const problem & pb, const deepprune_params & 
     v.votes = vote(c, {vote_score::weight, tie_break::shortest});
     for (thread_id t : kept) v.n_tokens_sequential = std::max<int64_t>(v.n_tokens_sequential, s.thread(t).n_generated);
     v.n_tokens_sequential += n_probe_tokens;   // probes run one after another at the truncation point
+    if (judge) v.n_tokens_sequential += judge->n_tokens_sequential();
     finish_verdict(s, v, kept);
+    if (judge) v.n_tokens_total += judge->n_tokens_own_session();   // a separate judge model's replies
     return v;
 }
 
