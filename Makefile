@@ -30,7 +30,17 @@ $(BUILD)/reference/llama_reference.json: $(MODEL) evals/scripts/llama_reference.
 	@mkdir -p $(dir $@)
 	$(PEER_PY) evals/scripts/llama_reference.py --model $(MODEL) --out $@
 
-test: deps model peer build $(BUILD)/reference/llama_reference.json
+# Tiny random-weight qwen2 / qwen3 files (their own parts checked against llama.cpp) and their fixtures.
+$(BUILD)/reference/tiny-qwen2.gguf $(BUILD)/reference/tiny-qwen3.gguf &: $(MODEL) evals/scripts/make_tiny_models.py | peer
+	$(PEER_PY) evals/scripts/make_tiny_models.py --vocab-from $(MODEL) --out-dir $(BUILD)/reference
+
+$(BUILD)/reference/tiny_%_reference.json: $(BUILD)/reference/tiny-%.gguf evals/scripts/llama_reference.py | peer
+	$(PEER_PY) evals/scripts/llama_reference.py --model $< --out $@ --greedy 32
+
+FIXTURES := $(BUILD)/reference/llama_reference.json $(BUILD)/reference/tiny_qwen2_reference.json \
+	$(BUILD)/reference/tiny_qwen3_reference.json
+
+test: deps model peer build $(FIXTURES)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The main job: a quick answer, then every strategy on a MultiArith subset (configs/demo.yaml),
