@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "runtime/controller/backend_pool.h"
 #include "runtime/controller/engine_backend.h"
 #include "runtime/model/decoder.h"
 #include "strategies/replay.h"
@@ -70,6 +71,9 @@ TEST_CASE("real model: every strategy runs to a verdict with small k") {
         {"best_of_n", {{"k", "3"}}},
         {"deepconf", {{"k", "4"}, {"n_init", "2"}, {"window", "8"}, {"keep_percent", "90"}}},
         {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"probe_tokens", "4"}}},
+        {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"judge", "model"}}},   // the session's own model judges
+        {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"judge", "model"},      // another GGUF (here: a second copy)
+                       {"judge_model", TTS_SOURCE_DIR "/models/SmolLM2-135M-Instruct.Q4_1.gguf"}}},
         {"pdr", {{"rounds", "2"}, {"m", "2"}, {"kappa", "24"}, {"max_tokens", "24"}}},
         {"sr", {{"rounds", "2"}, {"kappa", "24"}, {"max_tokens", "24"}}},
     };
@@ -80,4 +84,5 @@ TEST_CASE("real model: every strategy runs to a verdict with small k") {
         CHECK(v.n_tokens_total > 0);
         CHECK(!v.threads.empty());
     }
+    controller::clear_aux_backends_for_testing();
 }
