@@ -59,6 +59,11 @@ result<weights> weights::load(std::shared_ptr<const gguf_file> file, const model
     weights w;
     w.file = file;
     finder fd{*file};
+    // Llama 3.1+ long-context RoPE scaling: per-frequency factors we do not apply yet. Loading
+    // would silently compute other logits than the model's, so refuse it.
+    if (file->find_tensor("rope_freqs.weight"))
+        return status::invalid_argument(fmt::format(
+            "{}: tensor 'rope_freqs.weight' (Llama 3.1 RoPE frequency scaling) is not supported yet", file->path()));
     const int64_t q_dim = int64_t(c.n_heads) * c.head_dim, kv_dim = int64_t(c.n_kv_heads) * c.head_dim;
     TTS_ASSIGN(w.token_embd, fd.matrix("token_embd.weight", c.n_embd, c.n_vocab));
     TTS_ASSIGN(w.output_norm, fd.vector("output_norm.weight", c.n_embd));
