@@ -155,7 +155,13 @@ bool has_prose_word(std::string_view s) {   // a run of 3+ letters that is not a
 }
 
 std::optional<std::string> prefer_number(std::optional<std::string> phrase) {
-    if (!phrase || is_number_token(*phrase) || !has_prose_word(*phrase)) return phrase;
+    if (!phrase) return phrase;
+    // A worked equation ("The answer is 32 + 42 - 35 = 39."): its last right-hand side.
+    if (size_t eq = phrase->rfind('='); eq != std::string::npos) {
+        const std::string_view rhs = trim(std::string_view(*phrase).substr(eq + 1));
+        if (!rhs.empty()) phrase = std::string(rhs);
+    }
+    if (!has_prose_word(*phrase)) return phrase;
     if (auto n = rule_last_number(*phrase)) return n;
     return phrase;
 }

@@ -125,6 +125,9 @@ TEST_CASE("extract: boxed") {
     CHECK(extract_text("\\boxed{\\text{(B)}}") == "\\text{(B)}");
     CHECK(extract_text("The final answer is $\\boxed{12}$. I hope it is correct.") == "12");
     CHECK(extract_rule_of("the boxed answer is 4") == extract_rule::answer_is);
+    // A worked equation after "answer is" answers with its last right-hand side.
+    CHECK(extract_text("So the answer is 32 + 74 - 74 = 118 - 74 = 22.") == "22");
+    CHECK(extract_text("The answer is x = 10") == "10");
     CHECK(try_extract_boxed("no box") == std::nullopt);
     CHECK(try_extract_boxed("\\boxed{a{b}c}") == "a{b}c");
 }
