@@ -2,12 +2,12 @@
 #include "evals/dataset.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
-
-#include <boost/json.hpp>
 
 namespace tts::eval {
 namespace {
@@ -121,6 +121,12 @@ dataset select_subset(const dataset & d, const subset_spec & spec) {
     std::sort(idx.begin(), idx.end());
     for (size_t i : idx) out.problems.push_back(d.problems[i]);
     return out;
+}
+
+std::string dataset_name_of(const std::string & path) {
+    const std::filesystem::path p(path);
+    const std::string folder = p.parent_path().filename().string();
+    return folder.empty() ? p.stem().string() : folder;
 }
 
 result<dataset_fields> try_known_fields(std::string_view name) {

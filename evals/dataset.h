@@ -65,4 +65,8 @@ dataset select_subset(const dataset & d, const subset_spec & spec);
 // "amc23", "aime24"). Unknown name -> not_found.
 result<dataset_fields> try_known_fields(std::string_view dataset_name);
 
+// The name a dataset file goes by when none is given: its folder's name
+// (evals/datasets/multiarith/test.jsonl -> "multiarith"), else the file's stem.
+std::string dataset_name_of(const std::string & path);
+
 }  // namespace tts::eval

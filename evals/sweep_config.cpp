@@ -135,8 +135,7 @@ result<dataset_spec> dataset_spec::from_yaml(const YAML::Node & n, const yaml_wh
     if (!n["path"]) return yaml_error(n, w, "missing required key path");
     TTS_READ(d.path, read_string(n["path"], w.key("path")));
     if (n["name"]) TTS_READ(d.name, read_string(n["name"], w.key("name")));
-    if (d.name.empty()) d.name = std::filesystem::path(d.path).parent_path().filename().string();
-    if (d.name.empty()) d.name = stem(d.path);
+    if (d.name.empty()) d.name = dataset_name_of(d.path);
     if (n["fields"]) {
         TTS_READ(d.fields, fields_from_yaml(n["fields"], w.key("fields")));
     } else if (result<dataset_fields> f = try_known_fields(d.name); f.is_ok()) {

@@ -1,7 +1,6 @@
 // `ttscale run`: one problem through one strategy on the real model; prints the answer, the
 // vote table and the cost summary (or one JSON object with --json).
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -124,10 +123,9 @@ int run_run(const run_options & o) {
 
     std::string text = o.prompt;
     if (!o.problem_file.empty()) {
-        // Field names as the sweeps infer them: the known mapping of the file's folder name
-        // (evals/datasets/multiarith/test.jsonl -> input/target), else question/answer.
-        const std::string folder = std::filesystem::path(o.problem_file).parent_path().filename().string();
-        const result<eval::dataset_fields> known = eval::try_known_fields(folder);
+        // Field names as the sweeps infer them (multiarith/test.jsonl -> input/target), else
+        // question/answer.
+        const result<eval::dataset_fields> known = eval::try_known_fields(eval::dataset_name_of(o.problem_file));
         auto ds = eval::try_read_dataset(o.problem_file, known.is_ok() ? known.value() : eval::dataset_fields{});
         if (!ds) return fail(ds.error().message());
         if (o.problem_index < 0 || size_t(o.problem_index) >= ds->problems.size())

@@ -59,17 +59,16 @@ int32_t sampler::sample(const float * logits, int32_t n_vocab, token_signals * s
         // a short head of the order: sort a growing head until it holds everything top-p and
         // min-p keep. The head of a partial sort equals that of a full sort (by_prob is a strict
         // total order), so the sample is the one a full sort would give.
-        double total = 0;   // the mass top-p is measured against: every candidate, or the top k
+        double total = 0;  // the mass top-p is measured against: every candidate, or the top k
         for (auto & c : cand_) total += c.first;
         if (p_.top_k > 0 || p_.top_p < 1.0f || p_.min_p > 0.0f) {
-            const double all = total;
             size_t head = p_.top_k > 0 ? keep : std::min<size_t>(keep, 64);
             for (;;) {
                 std::partial_sort(cand_.begin(), cand_.begin() + head, cand_.end(), by_prob);
                 if (head == keep) break;
                 double cum = 0;
                 for (size_t i = 0; i < head; ++i) cum += cand_[i].first;
-                const bool top_p_inside = p_.top_p >= 1.0f || cum >= p_.top_p * all;
+                const bool top_p_inside = p_.top_p >= 1.0f || cum >= p_.top_p * total;
                 const bool min_p_inside = p_.min_p <= 0.0f || cand_[head - 1].first < p_.min_p * cand_[0].first;
                 if (top_p_inside && min_p_inside) break;
                 head = std::min(keep, head * 8);

@@ -33,8 +33,10 @@ struct naive_sampler {
             if (pr > 0.0f) c.emplace_back(pr, i), all += pr;
         }
         const bool has_filter = p.top_k > 0 || p.top_p < 1.0f || p.min_p > 0.0f;
-        if (has_filter)   // without filters the draw walks the ids in order
-            std::sort(c.begin(), c.end(), [](auto & a, auto & b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+        if (has_filter)  // without filters the draw walks the ids in order
+            std::sort(c.begin(), c.end(), [](auto & a, auto & b) {
+                return a.first > b.first || (a.first == b.first && a.second < b.second);
+            });
         double total = all;
         if (p.top_k > 0 && size_t(p.top_k) < c.size()) {
             c.resize(size_t(p.top_k));
@@ -68,12 +70,12 @@ TEST_CASE("sampler: sorting only a head gives exactly the full sort's samples") 
     const int32_t n_vocab = 5000;
     std::vector<float> logits(n_vocab);
     const sampling_params grid[] = {
-        {0.7f, 0, 0.95f, 0.0f, 0}, {0.7f, 0, 0.5f, 0.0f, 0},  {1.5f, 0, 0.99f, 0.0f, 0}, {0.3f, 0, 0.9f, 0.0f, 0},
-        {1.0f, 40, 0.9f, 0.0f, 0}, {1.0f, 0, 1.0f, 0.05f, 0}, {2.0f, 0, 0.95f, 0.01f, 0}, {1.0f, 0, 1.0f, 0.0f, 0},
-        {1.0f, 3, 1.0f, 0.0f, 0},
+        {0.7f, 0, 0.95f, 0.0f, 0},  {0.7f, 0, 0.5f, 0.0f, 0},  {1.5f, 0, 0.99f, 0.0f, 0},
+        {0.3f, 0, 0.9f, 0.0f, 0},   {1.0f, 40, 0.9f, 0.0f, 0}, {1.0f, 0, 1.0f, 0.05f, 0},
+        {2.0f, 0, 0.95f, 0.01f, 0}, {1.0f, 0, 1.0f, 0.0f, 0},  {1.0f, 3, 1.0f, 0.0f, 0},
     };
     for (const sampling_params & p : grid) {
-        for (float spread : {1.0f, 4.0f, 12.0f}) {   // flat to peaked distributions
+        for (float spread : {1.0f, 4.0f, 12.0f}) {  // flat to peaked distributions
             CAPTURE(p.temperature);
             CAPTURE(p.top_k);
             CAPTURE(p.top_p);
@@ -84,7 +86,7 @@ TEST_CASE("sampler: sorting only a head gives exactly the full sort's samples") 
             std::normal_distribution<float> nd(0.0f, spread);
             for (int draw = 0; draw < 60; ++draw) {
                 for (float & l : logits) l = nd(gen);
-                if (draw % 7 == 0) logits[draw] = logits[draw + 1];   // exact ties break on the lower id
+                if (draw % 7 == 0) logits[draw] = logits[draw + 1];  // exact ties break on the lower id
                 REQUIRE(fast.sample(logits.data(), n_vocab, nullptr) == slow.sample(logits));
             }
         }

@@ -14,7 +14,8 @@ namespace {
 std::shared_ptr<const model::gguf_file> open_written(const testing::gguf_writer & w, const std::string & name) {
     const std::string path = (std::filesystem::temp_directory_path() / name).string();
     const std::vector<uint8_t> bytes = w.bytes();
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
     auto f = model::gguf_file::open(path);
     REQUIRE_MESSAGE(f.is_ok(), (f.is_ok() ? "" : f.error().message()));
     return f.value();
@@ -44,6 +45,15 @@ TEST_CASE("weights: a missing tensor and a wrong shape are errors naming the fil
     REQUIRE(!r.is_ok());
     CHECK(r.error().message().find("tts_weights_shape.gguf") != std::string::npos);
     CHECK(r.error().message().find("output_norm.weight") != std::string::npos);
+    CHECK(r.error().message().find("shape") != std::string::npos);
+
+    testing::gguf_writer m;
+    m.add_string("general.architecture", "llama");
+    m.add_f32_tensor("token_embd.weight", {32, 4}, std::vector<float>(128, 0.5f));
+    auto missing = model::weights::load(open_written(m, "tts_weights_missing.gguf"), tiny_config());
+    REQUIRE(!missing.is_ok());
+    CHECK(missing.error().message().find("tts_weights_missing.gguf") != std::string::npos);
+    CHECK(missing.error().message().find("'output_norm.weight' is missing") != std::string::npos);
 }
 
 TEST_CASE("weights: Llama 3.1 rope_freqs (not applied yet) is refused, not silently ignored") {
