@@ -20,11 +20,8 @@ namespace json = boost::json;
 std::vector<strategy::recorded_trace> first_k(const std::vector<trace_thread> & pool, int k) {
     std::vector<strategy::recorded_trace> out;
     for (int i = 0; i < k; ++i) {
-        strategy::recorded_trace t;
-        t.thread_index = pool[size_t(i)].thread_index;
-        t.n_tokens = pool[size_t(i)].n_tokens;
-        t.answer = pool[size_t(i)].answer;
-        out.push_back(std::move(t));
+        const trace_thread & p = pool[size_t(i)];
+        out.push_back({p.thread_index, p.n_tokens, p.think_end_at, p.finish, p.answer});
     }
     return out;
 }
@@ -40,27 +37,50 @@ bool same_answer(const std::optional<std::string> & a, const std::optional<std::
     return strategy::answer_key(*a) == strategy::answer_key(*b);
 }
 
-std::optional<int64_t> int_param(const std::string & params_json, const char * key) {
-    boost::system::error_code ec;
-    json::value v = json::parse(params_json, ec);
-    if (ec || !v.is_object()) return std::nullopt;
-    const json::value * p = v.as_object().if_contains(key);
+const json::value * param(const json::value & params, const char * key) {
+    return params.is_object() ? params.as_object().if_contains(key) : nullptr;
+}
+
+std::optional<int64_t> int_param(const json::value & params, const char * key) {
+    const json::value * p = param(params, key);
     if (!p || !p->is_int64()) return std::nullopt;
     return p->as_int64();
 }
 
+// A string or bool parameter as text ("" when absent).
+std::string text_param(const json::value & params, const char * key) {
+    const json::value * p = param(params, key);
+    if (!p) return "";
+    if (p->is_string()) return std::string(p->as_string());
+    if (p->is_bool()) return p->as_bool() ? "true" : "false";
+    return "?";
+}
+
+// The online cell's counting rules from its parameters (defaults: think on, truncated ignored).
+strategy::replay_rules rules_of(const json::value & params) {
+    const std::string think = text_param(params, "think");
+    return {think.empty() || think == "true" || think == "1" || think == "yes",
+            text_param(params, "truncated") == "vote"};
+}
+
 }  // namespace
 
-replay_outcome replay_majority(const std::vector<trace_thread> & pool, int k) {
-    return outcome_of(strategy::replay_majority(first_k(pool, k), k));
+trace_thread trace_of(const stored_thread & t) {
+    const controller::finish_class c = t.finish_class.empty() ? controller::classify_finish_name(t.finish_reason)
+                                                              : controller::parse_finish_class(t.finish_class);
+    return {t.thread_index, t.n_tokens, t.answer, c, t.think_end_at};
 }
 
-replay_outcome replay_first_finish(const std::vector<trace_thread> & pool, int k) {
-    return outcome_of(strategy::replay_first_finish(first_k(pool, k)));
+replay_outcome replay_majority(const std::vector<trace_thread> & pool, int k, strategy::replay_rules rules) {
+    return outcome_of(strategy::replay_majority(first_k(pool, k), k, rules.with_truncated));
 }
 
-replay_outcome replay_short_m_at_k(const std::vector<trace_thread> & pool, int m, int k) {
-    return outcome_of(strategy::replay_short_m_at_k(first_k(pool, k), m, /*on_think_end=*/false));
+replay_outcome replay_first_finish(const std::vector<trace_thread> & pool, int k, strategy::replay_rules rules) {
+    return outcome_of(strategy::replay_first_finish(first_k(pool, k), rules.with_truncated));
+}
+
+replay_outcome replay_short_m_at_k(const std::vector<trace_thread> & pool, int m, int k, strategy::replay_rules rules) {
+    return outcome_of(strategy::replay_short_m_at_k(first_k(pool, k), m, rules));
 }
 
 replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::string & pool_strategy) {
@@ -72,7 +92,7 @@ replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::s
         const bool has_roles = std::any_of(c.threads.begin(), c.threads.end(), [](const stored_thread & t) { return t.role == "sample"; });
         std::vector<trace_thread> pool;
         for (const stored_thread & t : c.threads)
-            if (!has_roles || t.role == "sample") pool.push_back({t.thread_index, t.n_tokens, t.answer});
+            if (!has_roles || t.role == "sample") pool.push_back(trace_of(t));
         std::sort(pool.begin(), pool.end(), [](const trace_thread & a, const trace_thread & b) { return a.thread_index < b.thread_index; });
         for (size_t i = 0; i < pool.size(); ++i) pool[i].thread_index = int32_t(i);  // dense ranks (sorted order kept)
         if (pool.empty()) continue;
@@ -90,14 +110,15 @@ replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::s
         r.mean_tokens_total += double(o.n_tokens_total);
         r.mean_tokens_sequential += double(o.n_tokens_sequential);
     };
+    const strategy::replay_rules defaults{/*on_think_end=*/true, /*with_truncated=*/false};
     for (auto & [where, slot] : pools) {
         ++out.n_pools;
         const stored_cell & c = *slot.first;
         const int K = int(slot.second.size());
         for (int k = 1; k <= K; ++k) {
-            add(c, "majority", 0, k, replay_majority(slot.second, k));
-            add(c, "ffs", 0, k, replay_first_finish(slot.second, k));
-            for (int m = 1; m <= k; ++m) add(c, "short_m_at_k", m, k, replay_short_m_at_k(slot.second, m, k));
+            add(c, "majority", 0, k, replay_majority(slot.second, k, defaults));
+            add(c, "ffs", 0, k, replay_first_finish(slot.second, k, defaults));
+            for (int m = 1; m <= k; ++m) add(c, "short_m_at_k", m, k, replay_short_m_at_k(slot.second, m, k, defaults));
         }
     }
     for (auto & [key, r] : rows) {
@@ -111,21 +132,27 @@ replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::s
         auto it = pools.find(coord{c.model, c.dataset, c.problem_id, c.seed});
         if (it == pools.end() || it->second.first == &c) continue;
         const std::vector<trace_thread> & pool = it->second.second;
-        std::optional<int64_t> k = int_param(c.params_json, "k");
-        if (!k) k = int_param(c.params_json, "n");
+        boost::system::error_code ec;
+        const json::value params = json::parse(c.params_json, ec);
+        if (ec) continue;
+        std::optional<int64_t> k = int_param(params, "k");
+        if (!k) k = int_param(params, "n");
         if (!k || *k < 1 || *k > int64_t(pool.size())) continue;
+        const strategy::replay_rules rules = rules_of(params);
         replay_outcome o;
         std::string method;
         int m = 0;
         if (c.strategy == "first_finish") {
-            o = replay_first_finish(pool, int(*k)), method = "ffs";
+            o = replay_first_finish(pool, int(*k), rules), method = "ffs";
         } else if (c.strategy == "short_m_at_k") {
-            std::optional<int64_t> mm = int_param(c.params_json, "m");
+            std::optional<int64_t> mm = int_param(params, "m");
             if (!mm || *mm < 1 || *mm > *k) continue;
             m = int(*mm);
-            o = replay_short_m_at_k(pool, m, int(*k)), method = "short_m_at_k";
+            o = replay_short_m_at_k(pool, m, int(*k), rules), method = "short_m_at_k";
         } else if (c.strategy == pool_strategy) {
-            o = replay_majority(pool, int(*k)), method = "majority";
+            const std::string w = text_param(params, "weighting");
+            if (!w.empty() && w != "none") continue;  // a weighted vote is not plain majority
+            o = replay_majority(pool, int(*k), rules), method = "majority";
         } else {
             continue;
         }

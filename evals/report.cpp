@@ -12,6 +12,8 @@
 #include <tuple>
 
 #include <boost/json.hpp>
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/normal.hpp>
 #include <fmt/format.h>
 
 #ifndef TTS_EVAL_SCRIPTS_DIR
@@ -75,6 +77,10 @@ std::string read_file(const fs::path & p) {
 
 double mib(int64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
 
+double compute_of(const stored_cell & c) {
+    return double(c.n_tokens_prompt + c.n_tokens_total);
+}
+
 // Strategy labels in sweep order, from the stored canonical config.
 std::vector<std::string> sweep_labels(const sweep_row & s) {
     std::vector<std::string> out;
@@ -87,28 +93,36 @@ std::vector<std::string> sweep_labels(const sweep_row & s) {
     return out;
 }
 
-// Pareto front per (model, dataset) on (accuracy up, mean total tokens down).
+const char * k_cost_axis = "compute tokens = prompt + generated (helper calls included)";
+
+}  // namespace
+
 void mark_pareto(std::vector<report_row> & rows) {
     for (report_row & a : rows) {
         a.is_pareto = a.n > 0;
         for (const report_row & b : rows) {
             if (&a == &b || b.n == 0 || b.model != a.model || b.dataset != a.dataset) continue;
-            const bool dominates = b.accuracy >= a.accuracy && b.mean_tokens_total <= a.mean_tokens_total &&
-                                   (b.accuracy > a.accuracy || b.mean_tokens_total < a.mean_tokens_total);
+            const bool dominates = b.accuracy >= a.accuracy && b.mean_tokens_compute <= a.mean_tokens_compute &&
+                                   (b.accuracy > a.accuracy || b.mean_tokens_compute < a.mean_tokens_compute);
             if (dominates) a.is_pareto = false;
         }
     }
 }
 
-}  // namespace
-
-std::pair<double, double> wilson_interval(int64_t k, int64_t n, double z) {
+std::pair<double, double> wilson_interval(int64_t k, int64_t n, double level) {
     if (n <= 0) return {0.0, 1.0};
+    const double z = boost::math::quantile(boost::math::normal(), 0.5 + level / 2);
     const double p = double(k) / double(n), nn = double(n), z2 = z * z;
     const double denom = 1 + z2 / nn;
     const double center = (p + z2 / (2 * nn)) / denom;
     const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
     return {std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
+double mcnemar_exact_p(int64_t b, int64_t c) {
+    if (b + c == 0) return 1.0;
+    const boost::math::binomial_distribution<double> x(double(b + c), 0.5);
+    return std::min(1.0, 2.0 * boost::math::cdf(x, double(std::min(b, c))));
 }
 
 result<report_data> build_report(const std::vector<stored_cell> & cells, const sweep_row & sweep,
@@ -143,9 +157,15 @@ result<report_data> build_report(const std::vector<stored_cell> & cells, const s
         ++r.n_cells_done;
         ++row.n;
         row.n_correct += c.is_correct ? 1 : 0;
+        row.mean_tokens_compute += compute_of(c);
+        row.mean_tokens_prompt += double(c.n_tokens_prompt);
         row.mean_tokens_total += double(c.n_tokens_total);
+        row.mean_tokens_judge += double(c.n_tokens_judge);
+        row.mean_tokens_thinking += double(c.n_tokens_thinking);
         row.mean_tokens_sequential += double(c.n_tokens_sequential);
         row.mean_wall_seconds += c.wall_seconds;
+        row.n_threads_answered += c.n_threads_answered, row.n_threads_truncated += c.n_threads_truncated;
+        row.n_threads_cancelled += c.n_threads_cancelled, row.n_threads_failed += c.n_threads_failed;
         row.kv_bytes_peak = std::max(row.kv_bytes_peak, c.kv_bytes_peak);
         by_problem[{c.model, c.dataset, c.problem_id, c.seed}][c.strategy_label] = &c;
     }
@@ -157,9 +177,10 @@ result<report_data> build_report(const std::vector<stored_cell> & cells, const s
         for (report_row & row : group) {
             if (row.n > 0) {
                 row.accuracy = double(row.n_correct) / double(row.n);
-                row.mean_tokens_total /= double(row.n);
-                row.mean_tokens_sequential /= double(row.n);
-                row.mean_wall_seconds /= double(row.n);
+                for (double * m :
+                     {&row.mean_tokens_compute, &row.mean_tokens_prompt, &row.mean_tokens_total, &row.mean_tokens_judge,
+                      &row.mean_tokens_thinking, &row.mean_tokens_sequential, &row.mean_wall_seconds})
+                    *m /= double(row.n);
             }
             std::tie(row.ci_low, row.ci_high) = wilson_interval(row.n_correct, row.n);
         }
@@ -175,10 +196,11 @@ result<report_data> build_report(const std::vector<stored_cell> & cells, const s
                 ++p.n_pairs;
                 const bool c_ok = ic->second->is_correct, b_ok = ib->second->is_correct;
                 p.n_wins += c_ok && !b_ok, p.n_losses += !c_ok && b_ok, p.n_ties += c_ok == b_ok;
-                tok_c += double(ic->second->n_tokens_total), tok_b += double(ib->second->n_tokens_total);
+                tok_c += compute_of(*ic->second), tok_b += compute_of(*ib->second);
                 t_c += ic->second->wall_seconds, t_b += ib->second->wall_seconds;
             }
-            p.token_ratio = tok_b > 0 ? tok_c / tok_b : 0;
+            p.mcnemar_p = mcnemar_exact_p(p.n_wins, p.n_losses);
+            p.compute_ratio = tok_b > 0 ? tok_c / tok_b : 0;
             p.time_ratio = t_b > 0 ? t_c / t_b : 0;
             r.paired.push_back(p);
         }
@@ -192,39 +214,154 @@ std::string report_json(const report_data & r) {
                    {"n_cells_done", r.n_cells_done}, {"n_cells_error", r.n_cells_error}};
     json::array rows, paired;
     for (const report_row & x : r.rows)
-        rows.push_back(json::object{{"model", x.model}, {"dataset", x.dataset}, {"label", x.label}, {"strategy", x.strategy},
-                                    {"n", x.n}, {"n_correct", x.n_correct}, {"n_errors", x.n_errors}, {"accuracy", x.accuracy},
-                                    {"ci_low", x.ci_low}, {"ci_high", x.ci_high}, {"mean_tokens_total", x.mean_tokens_total},
-                                    {"mean_tokens_sequential", x.mean_tokens_sequential}, {"mean_wall_seconds", x.mean_wall_seconds},
-                                    {"kv_bytes_peak", x.kv_bytes_peak}, {"is_pareto", x.is_pareto}});
+        rows.push_back(json::object{{"model", x.model},
+                                    {"dataset", x.dataset},
+                                    {"label", x.label},
+                                    {"strategy", x.strategy},
+                                    {"n", x.n},
+                                    {"n_correct", x.n_correct},
+                                    {"n_errors", x.n_errors},
+                                    {"accuracy", x.accuracy},
+                                    {"ci_low", x.ci_low},
+                                    {"ci_high", x.ci_high},
+                                    {"mean_tokens_compute", x.mean_tokens_compute},
+                                    {"mean_tokens_prompt", x.mean_tokens_prompt},
+                                    {"mean_tokens_total", x.mean_tokens_total},
+                                    {"mean_tokens_judge", x.mean_tokens_judge},
+                                    {"mean_tokens_thinking", x.mean_tokens_thinking},
+                                    {"mean_tokens_sequential", x.mean_tokens_sequential},
+                                    {"mean_wall_seconds", x.mean_wall_seconds},
+                                    {"kv_bytes_peak", x.kv_bytes_peak},
+                                    {"n_threads_answered", x.n_threads_answered},
+                                    {"n_threads_truncated", x.n_threads_truncated},
+                                    {"n_threads_cancelled", x.n_threads_cancelled},
+                                    {"n_threads_failed", x.n_threads_failed},
+                                    {"is_pareto", x.is_pareto}});
     for (const paired_row & p : r.paired)
-        paired.push_back(json::object{{"model", p.model}, {"dataset", p.dataset}, {"label", p.label}, {"baseline", p.baseline},
-                                      {"n_pairs", p.n_pairs}, {"wins", p.n_wins}, {"losses", p.n_losses}, {"ties", p.n_ties},
-                                      {"token_ratio", p.token_ratio}, {"time_ratio", p.time_ratio}});
+        paired.push_back(json::object{{"model", p.model},
+                                      {"dataset", p.dataset},
+                                      {"label", p.label},
+                                      {"baseline", p.baseline},
+                                      {"n_pairs", p.n_pairs},
+                                      {"wins", p.n_wins},
+                                      {"losses", p.n_losses},
+                                      {"ties", p.n_ties},
+                                      {"mcnemar_p", p.mcnemar_p},
+                                      {"compute_ratio", p.compute_ratio},
+                                      {"time_ratio", p.time_ratio}});
+    o["cost_axis"] = k_cost_axis;
     o["rows"] = std::move(rows);
     o["paired"] = std::move(paired);
     return json::serialize(o);
 }
 
+namespace {
+
+// One table of the report: a title, a one-paragraph note, column headers (left-aligned while
+// `n_left` lasts) and rows of cells, rendered as Markdown or HTML from the same data.
+struct table {
+    table(std::string t, std::string n, std::vector<std::string> h)
+        : title(std::move(t)), note(std::move(n)), headers(std::move(h)) {}
+    std::string title, note;
+    std::vector<std::string> headers;
+    size_t n_left = 3;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<bool> is_marked;  // HTML: highlighted rows (the Pareto front)
+};
+
+std::string markdown(const table & t) {
+    std::string md = "## " + t.title + "\n\n" + t.note + "\n\n|";
+    for (const std::string & h : t.headers) md += " " + h + " |";
+    md += "\n|";
+    for (size_t i = 0; i < t.headers.size(); ++i) md += i < t.n_left ? "---|" : "---:|";
+    md += "\n";
+    for (const auto & r : t.rows) {
+        md += "|";
+        for (const std::string & c : r) md += " " + c + " |";
+        md += "\n";
+    }
+    return md + "\n";
+}
+
+std::string html(const table & t) {
+    std::string h = "<h2>" + html_escape(t.title) + "</h2><p>" + html_escape(t.note) + "</p><table><tr>";
+    for (size_t i = 0; i < t.headers.size(); ++i)
+        h += (i < t.n_left ? "<th class=l>" : "<th>") + html_escape(t.headers[i]) + "</th>";
+    h += "</tr>\n";
+    for (size_t r = 0; r < t.rows.size(); ++r) {
+        h += r < t.is_marked.size() && t.is_marked[r] ? "<tr class=pareto>" : "<tr>";
+        for (size_t i = 0; i < t.rows[r].size(); ++i)
+            h += (i < t.n_left ? "<td class=l>" : "<td>") + html_escape(t.rows[r][i]) + "</td>";
+        h += "</tr>\n";
+    }
+    return h + "</table>\n";
+}
+
+std::string p_value(double p) {
+    return p < 0.001 ? "<0.001" : fmt::format("{:.3f}", p);
+}
+
+std::vector<table> tables(const report_data & r, bool is_html) {
+    table acc{
+        "Accuracy and cost",
+        fmt::format("Accuracy with a 95% Wilson interval; means per problem. Cost axis: {}. {} the accuracy-vs-compute "
+                    "Pareto front. Sequential tokens: generated tokens on the critical path (decode steps waited for "
+                    "one after another).",
+                    k_cost_axis, is_html ? "Green rows are on" : "* marks"),
+        {"model", "dataset", "strategy config", "n", "accuracy", "95% CI", "compute tokens", "sequential tokens",
+         "wall s", "peak KV MiB", "errors"}};
+    table tok{"Token accounting",
+              "Means per problem. Prompt: every submitted prompt once (k threads of one spawn share one prefill; "
+              "prefix-cache hits included) plus injected tokens. Helper calls: prompt + generated tokens of DeepPrune "
+              "probes and judges and the PDR summariser (inside prompt and generated). Thinking: generated tokens "
+              "inside <think> blocks (reasoning models).",
+              {"model", "dataset", "strategy config", "prompt", "generated", "helper calls", "thinking", "compute"}};
+    table fin{
+        "How reasoning threads ended",
+        "Summed over problems; helper threads (probes, judges, summaries) excluded. Answered: EOS or a stop. "
+        "Truncated: max_tokens or a budget (they do not vote unless the strategy sets truncated=vote). Cancelled: "
+        "by the strategy or a rule (race losers, early stops, pruning). Failed: KV exhausted, errors.",
+        {"model", "dataset", "strategy config", "answered", "truncated", "cancelled", "failed", "truncated %"}};
+    for (const report_row & x : r.rows) {
+        acc.rows.push_back({x.model, x.dataset, x.label + (!is_html && x.is_pareto ? " *" : ""), std::to_string(x.n),
+                            fmt::format("{:.3f}", x.accuracy), fmt::format("[{:.3f}, {:.3f}]", x.ci_low, x.ci_high),
+                            fmt::format("{:.1f}", x.mean_tokens_compute),
+                            fmt::format("{:.1f}", x.mean_tokens_sequential), fmt::format("{:.2f}", x.mean_wall_seconds),
+                            fmt::format("{:.1f}", mib(x.kv_bytes_peak)), std::to_string(x.n_errors)});
+        acc.is_marked.push_back(x.is_pareto);
+        tok.rows.push_back({x.model, x.dataset, x.label, fmt::format("{:.1f}", x.mean_tokens_prompt),
+                            fmt::format("{:.1f}", x.mean_tokens_total), fmt::format("{:.1f}", x.mean_tokens_judge),
+                            fmt::format("{:.1f}", x.mean_tokens_thinking),
+                            fmt::format("{:.1f}", x.mean_tokens_compute)});
+        const int64_t n = x.n_threads_answered + x.n_threads_truncated + x.n_threads_cancelled + x.n_threads_failed;
+        fin.rows.push_back({x.model, x.dataset, x.label, std::to_string(x.n_threads_answered),
+                            std::to_string(x.n_threads_truncated), std::to_string(x.n_threads_cancelled),
+                            std::to_string(x.n_threads_failed),
+                            n > 0 ? fmt::format("{:.1f}", 100.0 * double(x.n_threads_truncated) / double(n)) : "-"});
+    }
+    table pair{
+        "Paired against " + r.baseline,
+        "Same problems and seeds. Wins: only this config is right; losses: only the baseline is. McNemar p: exact "
+        "two-sided binomial test of wins against losses (small p: the accuracy difference is unlikely to be chance). "
+        "Ratios: summed compute tokens and wall time, config / baseline (below 1 = cheaper).",
+        {"model", "dataset", "strategy config", "pairs", "wins", "losses", "ties", "McNemar p", "compute ratio",
+         "time ratio"}};
+    for (const paired_row & p : r.paired)
+        pair.rows.push_back({p.model, p.dataset, p.label, std::to_string(p.n_pairs), std::to_string(p.n_wins),
+                             std::to_string(p.n_losses), std::to_string(p.n_ties), p_value(p.mcnemar_p),
+                             fmt::format("{:.2f}", p.compute_ratio), fmt::format("{:.2f}", p.time_ratio)});
+    return {acc, tok, fin, pair};
+}
+
+}  // namespace
+
 std::string report_markdown(const report_data & r, const std::string & plot_note) {
     std::string md = fmt::format("# Sweep report: {}\n\nConfig hash `{}`; {} cells done, {} failed. Baseline: `{}`.\n\n",
                                  r.sweep_name, r.sweep_hash, r.n_cells_done, r.n_cells_error, r.baseline);
-    md += "## Accuracy and cost\n\nAccuracy with a 95% Wilson interval; tokens and time are means per problem; "
-          "* marks the accuracy-vs-tokens Pareto front.\n\n";
-    md += "| model | dataset | strategy config | n | accuracy | 95% CI | total tokens | sequential tokens | wall s | peak KV MiB | errors |\n";
-    md += "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|\n";
-    for (const report_row & x : r.rows)
-        md += fmt::format("| {} | {} | {}{} | {} | {:.3f} | [{:.3f}, {:.3f}] | {:.1f} | {:.1f} | {:.2f} | {:.1f} | {} |\n", x.model,
-                          x.dataset, x.label, x.is_pareto ? " *" : "", x.n, x.accuracy, x.ci_low, x.ci_high, x.mean_tokens_total,
-                          x.mean_tokens_sequential, x.mean_wall_seconds, mib(x.kv_bytes_peak), x.n_errors);
-    md += fmt::format("\n## Paired against `{}` (same problems and seeds)\n\n", r.baseline);
-    md += "| model | dataset | strategy config | pairs | wins | losses | ties | token ratio | time ratio |\n";
-    md += "|---|---|---|---:|---:|---:|---:|---:|---:|\n";
-    for (const paired_row & p : r.paired)
-        md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.2f} | {:.2f} |\n", p.model, p.dataset, p.label, p.n_pairs,
-                          p.n_wins, p.n_losses, p.n_ties, p.token_ratio, p.time_ratio);
-    md += plot_note.empty() ? "\nPlots: accuracy_vs_tokens.png, accuracy_vs_wall.png (also embedded in report.html).\n"
-                            : "\nPlots: none (" + plot_note + ").\n";
+    for (const table & t : tables(r, false)) md += markdown(t);
+    md += plot_note.empty() ? "Plots: accuracy_vs_tokens.png (accuracy vs compute tokens), accuracy_vs_wall.png (also "
+                              "embedded in report.html).\n"
+                            : "Plots: none (" + plot_note + ").\n";
     return md;
 }
 
@@ -235,23 +372,8 @@ std::string report_html(const report_data & r, const std::vector<report_plot> & 
                     "tr.pareto td{background:#eef7ee}.note{color:#a40}</style></head><body>\n";
     h += fmt::format("<h1>Sweep report: {}</h1><p>Config hash <code>{}</code>; {} cells done, {} failed. Baseline: <b>{}</b>.</p>\n",
                      html_escape(r.sweep_name), r.sweep_hash, r.n_cells_done, r.n_cells_error, html_escape(r.baseline));
-    h += "<h2>Accuracy and cost</h2><p>Accuracy with a 95% Wilson interval; means per problem; green rows are on the "
-         "accuracy-vs-tokens Pareto front.</p><table><tr><th class=l>model</th><th class=l>dataset</th><th class=l>strategy config</th>"
-         "<th>n</th><th>accuracy</th><th>95% CI</th><th>total tokens</th><th>sequential tokens</th><th>wall s</th>"
-         "<th>peak KV MiB</th><th>errors</th></tr>\n";
-    for (const report_row & x : r.rows)
-        h += fmt::format("<tr{}><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{:.3f}</td>"
-                         "<td>[{:.3f}, {:.3f}]</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.2f}</td><td>{:.1f}</td><td>{}</td></tr>\n",
-                         x.is_pareto ? " class=pareto" : "", html_escape(x.model), html_escape(x.dataset), html_escape(x.label),
-                         x.n, x.accuracy, x.ci_low, x.ci_high, x.mean_tokens_total, x.mean_tokens_sequential,
-                         x.mean_wall_seconds, mib(x.kv_bytes_peak), x.n_errors);
-    h += "</table>\n<h2>Paired against " + html_escape(r.baseline) + "</h2><table><tr><th class=l>model</th><th class=l>dataset</th>"
-         "<th class=l>strategy config</th><th>pairs</th><th>wins</th><th>losses</th><th>ties</th><th>token ratio</th><th>time ratio</th></tr>\n";
-    for (const paired_row & p : r.paired)
-        h += fmt::format("<tr><td class=l>{}</td><td class=l>{}</td><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                         "<td>{:.2f}</td><td>{:.2f}</td></tr>\n", html_escape(p.model), html_escape(p.dataset), html_escape(p.label),
-                         p.n_pairs, p.n_wins, p.n_losses, p.n_ties, p.token_ratio, p.time_ratio);
-    h += "</table>\n<h2>Plots</h2>\n";
+    for (const table & t : tables(r, true)) h += html(t);
+    h += "<h2>Plots</h2>\n";
     if (plots.empty()) h += "<p class=note>No plots: " + html_escape(plot_note) + "</p>\n";
     for (const report_plot & p : plots)
         h += "<figure><img alt=\"" + html_escape(p.title) + "\" src=\"data:image/png;base64," + base64(p.png) +
@@ -289,8 +411,9 @@ result<report_files> write_report(const store & db, const report_options & opt) 
         if (rc == 0) break;
     }
     if (rc == 0) {
-        for (auto [file, title] : {std::pair{"accuracy_vs_tokens.png", "Accuracy vs mean total tokens"},
-                                   std::pair{"accuracy_vs_wall.png", "Accuracy vs mean wall time"}})
+        for (auto [file, title] :
+             {std::pair{"accuracy_vs_tokens.png", "Accuracy vs mean compute tokens (prompt + generated)"},
+              std::pair{"accuracy_vs_wall.png", "Accuracy vs mean wall time"}})
             if (fs::exists(dir / file)) plots.push_back({title, read_file(dir / file)});
     }
     if (plots.empty()) {

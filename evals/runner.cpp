@@ -58,6 +58,14 @@ stored_cell make_stored_cell(const sweep_plan & plan, const cell & c, const resu
     out.is_correct = v.answer && strategy::equivalent(*v.answer, p.answer);
     out.n_tokens_total = v.n_tokens_total, out.n_tokens_sequential = v.n_tokens_sequential;
     out.n_tokens_prompt = v.n_tokens_prompt, out.wall_seconds = v.wall_seconds, out.kv_bytes_peak = int64_t(v.kv_bytes_peak);
+    out.n_tokens_judge = v.n_tokens_judge, out.n_tokens_thinking = v.n_tokens_thinking;
+    for (const strategy::thread_record & t : v.threads) {
+        if (strategy::is_helper_role(t.role)) continue;
+        out.n_threads_answered += t.finish_class == "answered";
+        out.n_threads_truncated += t.finish_class == "truncated";
+        out.n_threads_cancelled += t.finish_class == "cancelled";
+        out.n_threads_failed += t.finish_class == "failed";
+    }
     out.votes_json = votes_json(v.votes);
     out.verdict_status = v.status;
     std::vector<size_t> order(v.threads.size());
@@ -70,8 +78,11 @@ stored_cell make_stored_cell(const sweep_plan & plan, const cell & c, const resu
     out.threads.resize(v.threads.size());
     for (size_t rank = 0; rank < order.size(); ++rank) {
         const strategy::thread_record & t = v.threads[order[rank]];
-        out.threads[order[rank]] = stored_thread{t.thread_index, t.role, t.finish_reason, t.n_tokens, t.answer, t.confidence,
-                                                 t.voted, int32_t(rank), cfg.keep_text ? t.text : std::string()};
+        stored_thread & st = out.threads[order[rank]];
+        st.thread_index = t.thread_index, st.role = t.role, st.finish_reason = t.finish_reason,
+        st.finish_class = t.finish_class;
+        st.n_tokens = t.n_tokens, st.think_end_at = t.think_end_at, st.answer = t.answer, st.confidence = t.confidence;
+        st.is_voted = t.voted, st.finish_rank = int32_t(rank), st.text = cfg.keep_text ? t.text : std::string();
     }
     return out;
 }

@@ -2,6 +2,7 @@
 #include "evals/store.h"
 
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -22,13 +23,36 @@ CREATE TABLE IF NOT EXISTS cells(
 CREATE TABLE IF NOT EXISTS results(
   cell_key TEXT PRIMARY KEY REFERENCES cells(key), answer TEXT, gold TEXT NOT NULL, correct INTEGER NOT NULL,
   n_tokens_total INTEGER NOT NULL, n_tokens_sequential INTEGER NOT NULL, n_tokens_prompt INTEGER NOT NULL,
-  wall_seconds REAL NOT NULL, kv_bytes_peak INTEGER NOT NULL, votes_json TEXT NOT NULL, verdict_status TEXT NOT NULL);
+  wall_seconds REAL NOT NULL, kv_bytes_peak INTEGER NOT NULL, votes_json TEXT NOT NULL, verdict_status TEXT NOT NULL,
+  n_tokens_judge INTEGER NOT NULL DEFAULT 0, n_tokens_thinking INTEGER NOT NULL DEFAULT 0,
+  n_threads_answered INTEGER NOT NULL DEFAULT 0, n_threads_truncated INTEGER NOT NULL DEFAULT 0,
+  n_threads_cancelled INTEGER NOT NULL DEFAULT 0, n_threads_failed INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS threads(
   cell_key TEXT NOT NULL REFERENCES cells(key), thread_index INTEGER NOT NULL, role TEXT NOT NULL,
   finish_reason TEXT NOT NULL, n_tokens INTEGER NOT NULL, answer TEXT, confidence REAL NOT NULL,
   voted INTEGER NOT NULL, finish_rank INTEGER NOT NULL, text TEXT NOT NULL,
+  finish_class TEXT NOT NULL DEFAULT '', think_end_at INTEGER NOT NULL DEFAULT -1,
   PRIMARY KEY (cell_key, thread_index));
 )sql";
+
+// Columns added after the first schema, in the order they were added (the CREATE statements
+// above end with them in this order, so SELECT * lines up between old and new files once an
+// old file has been brought up to date). {table, column, declaration incl. default}.
+struct added_column {
+    const char * table;
+    const char * column;
+    const char * decl;
+};
+constexpr added_column k_added_columns[] = {
+    {"results", "n_tokens_judge", "INTEGER NOT NULL DEFAULT 0"},
+    {"results", "n_tokens_thinking", "INTEGER NOT NULL DEFAULT 0"},
+    {"results", "n_threads_answered", "INTEGER NOT NULL DEFAULT 0"},
+    {"results", "n_threads_truncated", "INTEGER NOT NULL DEFAULT 0"},
+    {"results", "n_threads_cancelled", "INTEGER NOT NULL DEFAULT 0"},
+    {"results", "n_threads_failed", "INTEGER NOT NULL DEFAULT 0"},
+    {"threads", "finish_class", "TEXT NOT NULL DEFAULT ''"},
+    {"threads", "think_end_at", "INTEGER NOT NULL DEFAULT -1"},
+};
 
 // A prepared statement; binds are 1-based like SQLite's.
 class stmt {
@@ -68,6 +92,25 @@ status sql_error(sqlite3 * db, std::string_view what) {
     return status::internal(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
 }
 
+// The column names of `table` (empty when it does not exist).
+std::set<std::string> columns_of(sqlite3 * db, const char * table) {
+    std::set<std::string> out;
+    stmt q(db, fmt::format("PRAGMA table_info({})", table).c_str());
+    while (q.ok() && q.step() == SQLITE_ROW) out.insert(q.text(1));
+    return out;
+}
+
+// `column`, or the added column's default when the file predates it (read-only files).
+std::string column_or_default(const std::set<std::string> & have, const char * prefix, const char * column) {
+    if (have.count(column)) return std::string(prefix) + column;
+    for (const added_column & a : k_added_columns) {
+        if (std::string_view(a.column) != column) continue;
+        const std::string_view decl(a.decl);
+        return std::string(decl.substr(decl.find("DEFAULT ") + 8));
+    }
+    return "NULL";
+}
+
 }  // namespace
 
 store::~store() { sqlite3_close_v2(db_); }
@@ -98,7 +141,19 @@ result<std::unique_ptr<store>> store::try_open(const std::string & path) {
         status s = st->exec(sql);
         if (!s.is_ok()) return status::invalid_argument(path + " is not a ttscale results file (" + s.message() + ")");
     }
+    if (status s = st->add_missing_columns(); !s.is_ok()) return s;
     return st;
+}
+
+status store::add_missing_columns() {
+    for (const added_column & a : k_added_columns) {
+        if (columns_of(db_, a.table).count(a.column)) continue;
+        if (status s = exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", a.table, a.column, a.decl).c_str());
+            !s.is_ok())
+            return status::invalid_argument(path_ + ": cannot add column " + a.table + "." + a.column + " (" +
+                                            s.message() + ")");
+    }
+    return status::ok();
 }
 
 result<std::unique_ptr<store>> store::try_open_existing(const std::string & path) {
@@ -155,17 +210,26 @@ status store::try_record(const stored_cell & c) {
     qc.bind(7, c.strategy_label).bind(8, c.strategy).bind(9, c.params_json).bind(10, c.status).bind(11, c.error);
     if (qc.step() != SQLITE_DONE) return fail("write cell");
     if (c.status == "done") {
-        stmt qr(db_, "INSERT INTO results(cell_key, answer, gold, correct, n_tokens_total, n_tokens_sequential, "
-                     "n_tokens_prompt, wall_seconds, kv_bytes_peak, votes_json, verdict_status) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+        stmt qr(db_,
+                "INSERT INTO results(cell_key, answer, gold, correct, n_tokens_total, n_tokens_sequential, "
+                "n_tokens_prompt, wall_seconds, kv_bytes_peak, votes_json, verdict_status, n_tokens_judge, "
+                "n_tokens_thinking, n_threads_answered, n_threads_truncated, n_threads_cancelled, n_threads_failed) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         qr.bind(1, c.key).bind(2, c.answer).bind(3, c.gold).bind(4, int64_t(c.is_correct)).bind(5, c.n_tokens_total);
         qr.bind(6, c.n_tokens_sequential).bind(7, c.n_tokens_prompt).bind(8, c.wall_seconds).bind(9, c.kv_bytes_peak);
-        qr.bind(10, c.votes_json).bind(11, c.verdict_status);
+        qr.bind(10, c.votes_json).bind(11, c.verdict_status).bind(12, c.n_tokens_judge).bind(13, c.n_tokens_thinking);
+        qr.bind(14, c.n_threads_answered)
+            .bind(15, c.n_threads_truncated)
+            .bind(16, c.n_threads_cancelled)
+            .bind(17, c.n_threads_failed);
         if (qr.step() != SQLITE_DONE) return fail("write result");
-        stmt qt(db_, "INSERT INTO threads(cell_key, thread_index, role, finish_reason, n_tokens, answer, confidence, voted, "
-                     "finish_rank, text) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        stmt qt(db_,
+                "INSERT INTO threads(cell_key, thread_index, role, finish_reason, n_tokens, answer, confidence, voted, "
+                "finish_rank, text, finish_class, think_end_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
         for (const stored_thread & t : c.threads) {
             qt.bind(1, c.key).bind(2, int64_t(t.thread_index)).bind(3, t.role).bind(4, t.finish_reason).bind(5, t.n_tokens);
             qt.bind(6, t.answer).bind(7, t.confidence).bind(8, int64_t(t.is_voted)).bind(9, int64_t(t.finish_rank)).bind(10, t.text);
+            qt.bind(11, t.finish_class).bind(12, t.think_end_at);
             if (qt.step() != SQLITE_DONE) return fail("write thread");
             qt.reset();
         }
@@ -178,10 +242,16 @@ status store::try_record(const stored_cell & c) {
 }
 
 result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const {
-    stmt q(db_, "SELECT c.key, c.ordinal, c.model, c.dataset, c.problem_id, c.seed, c.strategy_label, c.strategy, "
-                "c.params_json, c.status, c.error, r.answer, r.gold, r.correct, r.n_tokens_total, r.n_tokens_sequential, "
-                "r.n_tokens_prompt, r.wall_seconds, r.kv_bytes_peak, r.votes_json, r.verdict_status "
-                "FROM cells c LEFT JOIN results r ON r.cell_key = c.key ORDER BY c.ordinal, c.key");
+    const std::set<std::string> rc_have = columns_of(db_, "results"), th_have = columns_of(db_, "threads");
+    auto r_col = [&](const char * c) { return column_or_default(rc_have, "r.", c); };
+    const std::string sql = fmt::format(
+        "SELECT c.key, c.ordinal, c.model, c.dataset, c.problem_id, c.seed, c.strategy_label, c.strategy, "
+        "c.params_json, c.status, c.error, r.answer, r.gold, r.correct, r.n_tokens_total, r.n_tokens_sequential, "
+        "r.n_tokens_prompt, r.wall_seconds, r.kv_bytes_peak, r.votes_json, r.verdict_status, {}, {}, {}, {}, {}, {} "
+        "FROM cells c LEFT JOIN results r ON r.cell_key = c.key ORDER BY c.ordinal, c.key",
+        r_col("n_tokens_judge"), r_col("n_tokens_thinking"), r_col("n_threads_answered"), r_col("n_threads_truncated"),
+        r_col("n_threads_cancelled"), r_col("n_threads_failed"));
+    stmt q(db_, sql.c_str());
     if (!q.ok()) return sql_error(db_, "load cells");
     std::vector<stored_cell> out;
     int rc;
@@ -193,19 +263,25 @@ result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const 
         c.is_correct = q.i64(13) != 0, c.n_tokens_total = q.i64(14), c.n_tokens_sequential = q.i64(15);
         c.n_tokens_prompt = q.i64(16), c.wall_seconds = q.f64(17), c.kv_bytes_peak = q.i64(18);
         c.votes_json = q.text(19), c.verdict_status = q.text(20);
+        c.n_tokens_judge = q.i64(21), c.n_tokens_thinking = q.i64(22), c.n_threads_answered = q.i64(23);
+        c.n_threads_truncated = q.i64(24), c.n_threads_cancelled = q.i64(25), c.n_threads_failed = q.i64(26);
         out.push_back(std::move(c));
     }
     if (rc != SQLITE_DONE) return sql_error(db_, "load cells");
     if (!with_threads) return out;
-    stmt qt(db_, "SELECT thread_index, role, finish_reason, n_tokens, answer, confidence, voted, finish_rank, text "
-                 "FROM threads WHERE cell_key = ? ORDER BY thread_index");
+    const std::string tsql = fmt::format(
+        "SELECT thread_index, role, finish_reason, n_tokens, answer, confidence, voted, "
+        "finish_rank, text, {}, {} FROM threads WHERE cell_key = ? ORDER BY thread_index",
+        column_or_default(th_have, "", "finish_class"), column_or_default(th_have, "", "think_end_at"));
+    stmt qt(db_, tsql.c_str());
     for (stored_cell & c : out) {
         qt.bind(1, c.key);
         while ((rc = qt.step()) == SQLITE_ROW) {
             stored_thread t;
             t.thread_index = int32_t(qt.i64(0)), t.role = qt.text(1), t.finish_reason = qt.text(2), t.n_tokens = qt.i64(3);
             t.answer = qt.opt_text(4), t.confidence = qt.f64(5), t.is_voted = qt.i64(6) != 0;
-            t.finish_rank = int32_t(qt.i64(7)), t.text = qt.text(8);
+            t.finish_rank = int32_t(qt.i64(7)), t.text = qt.text(8), t.finish_class = qt.text(9),
+            t.think_end_at = qt.i64(10);
             c.threads.push_back(std::move(t));
         }
         if (rc != SQLITE_DONE) return sql_error(db_, "load threads");

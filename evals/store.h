@@ -2,7 +2,10 @@
 //
 // Tables: sweeps (the config text, its canonical JSON and hash), cells (one row per finished or
 // failed cell: its coordinates and status), results (the verdict's answer, grade and costs),
-// threads (per reasoning thread: tokens, finish reason, answer, confidence, finish rank).
+// threads (per reasoning thread: tokens, finish reason and class, answer, confidence, finish rank).
+// Columns added after the first release (results.n_tokens_judge, ...; threads.finish_class,
+// think_end_at) are added to an older file when it is opened for writing, and read as their
+// defaults from a file that lacks them, so older results files stay readable.
 // The file is opened in WAL mode and every cell is written in one transaction, so a SIGKILL at
 // any moment loses at most the cell in flight and never corrupts the file. A store is bound to
 // one sweep hash: binding a different config is refused, and merging only accepts files of the
@@ -27,7 +30,9 @@ struct stored_thread {
     int32_t thread_index = 0;
     std::string role;
     std::string finish_reason;
+    std::string finish_class;  // answered | truncated | cancelled | failed ("" in files written before it was stored)
     int64_t n_tokens = 0;
+    int64_t think_end_at = -1;  // reasoning models: tokens up to and including </think>; -1 none (or not recorded)
     std::optional<std::string> answer;
     double confidence = 0.0;
     bool is_voted = false;
@@ -49,7 +54,11 @@ struct stored_cell {
     std::optional<std::string> answer;
     std::string gold;
     bool is_correct = false;
+    // strategy::verdict's accounting (strategies/verdict.h); columns added later read 0 from older files.
     int64_t n_tokens_total = 0, n_tokens_sequential = 0, n_tokens_prompt = 0;
+    int64_t n_tokens_judge = 0, n_tokens_thinking = 0;
+    // Reasoning threads (helpers excluded) by finish class.
+    int64_t n_threads_answered = 0, n_threads_truncated = 0, n_threads_cancelled = 0, n_threads_failed = 0;
     double wall_seconds = 0.0;
     int64_t kv_bytes_peak = 0;
     std::string votes_json = "[]";
@@ -97,6 +106,8 @@ public:
 private:
     store(sqlite3 * db, std::string path) : db_(db), path_(std::move(path)) {}
     status exec(const char * sql) const;
+    // ALTER TABLE ADD COLUMN for every column an older file lacks.
+    status add_missing_columns();
 
     sqlite3 * db_;
     std::string path_;

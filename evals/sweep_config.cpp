@@ -212,7 +212,7 @@ result<std::vector<strategy_spec>> strategy_spec::grid_from_yaml(const YAML::Nod
             axes.emplace_back(key, std::move(values));
         }
     }
-    std::vector<strategy_spec> out{strategy_spec{"", strategy, {}}};
+    std::vector<strategy_spec> out{strategy_spec{"", strategy, {}, ""}};
     bool is_grid = false;
     for (auto & [key, values] : axes) {
         is_grid = is_grid || values.size() > 1;
@@ -225,7 +225,11 @@ result<std::vector<strategy_spec>> strategy_spec::grid_from_yaml(const YAML::Nod
             }
         out = std::move(next);
     }
+    std::string where = w.file;
+    if (n.Mark().line >= 0) where += fmt::format(":{}:{}", n.Mark().line + 1, n.Mark().column + 1);
+    where += ": " + w.path;
     for (strategy_spec & s : out) {
+        s.where = where;
         std::string args;
         for (const strategy_param & p : s.params) args += (args.empty() ? "" : ",") + p.key + "=" + to_string(p.value);
         if (!name.empty() && !is_grid) s.label = name;
@@ -344,6 +348,14 @@ std::string sweep_config::hash() const {
 }
 
 std::string sweep_config::default_db_path() const { return db.empty() ? "results/" + name + ".db" : db; }
+
+status check_strategies(const sweep_config & c, const strategy_checker & check) {
+    const strategy_budgets b{c.sampling.max_tokens, c.budget.max_tokens_total};
+    for (const strategy_spec & s : c.strategies)
+        if (status st = check(s, b); !st.is_ok())
+            return status::invalid_argument(s.where + " \"" + s.label + "\": " + st.message());
+    return status::ok();
+}
 
 result<sweep_config> try_parse_sweep_config(std::string_view text, std::string_view name) {
     YAML::Node root;

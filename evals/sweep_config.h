@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +76,7 @@ struct strategy_spec {
     std::string label;                   // unique within the sweep: "short_m_at_k(m=3,k=8)" or the YAML name
     std::string strategy;                // registry name
     std::vector<strategy_param> params;  // in YAML order
+    std::string where;                   // "file:line:col: strategies[i]" for error messages (not hashed)
     // Expands one `strategies:` entry into its grid points (list values are axes, in YAML order).
     static result<std::vector<strategy_spec>> grid_from_yaml(const YAML::Node & n, const yaml_where & w);
     std::string params_json() const;     // {"m":3,"k":8}
@@ -101,6 +103,20 @@ struct sweep_config {
     std::string hash() const;
     std::string default_db_path() const;
 };
+
+// The budgets a sweep's strategy configs run under (0: unlimited).
+struct strategy_budgets {
+    int32_t max_tokens = 0;        // sampling.max_tokens, per thread
+    int64_t max_tokens_total = 0;  // budget.max_tokens_total, per cell
+};
+// Checks one strategy config (its registry name and parameters) against the budgets; the real
+// one is strategy::validate_strategy (runtime/cli/eval.cpp), injected so evals/ stays free of
+// the runtime.
+using strategy_checker = std::function<status(const strategy_spec &, const strategy_budgets &)>;
+// Checks every strategy config of the sweep before anything runs. The first error is returned
+// prefixed with the entry's location and label:
+//   configs/x.yaml:24:5: strategies[4] "deepconf(k=8,n_init=4)": deepconf.window: a group window of ...
+status check_strategies(const sweep_config & c, const strategy_checker & check);
 
 // Reads and validates a sweep file. Errors name the file, line, column and key path.
 result<sweep_config> try_read_sweep_config(const std::string & path);

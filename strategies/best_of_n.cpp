@@ -3,7 +3,8 @@
 // or self-certainty (here: mean token confidence -mean(top-k log-probs), the top-k
 // approximation of Kang et al.'s KL(uniform || p)) — and return the answer of the highest-scoring
 // thread with an answer (mode=best; ties to the lowest thread index), or sum scores per answer
-// (mode=weighted; weights exp(mean log-prob) or the confidence).
+// (mode=weighted; weights exp(mean log-prob) or the confidence). Only answered threads are
+// candidates (truncated ones too with truncated=vote); a thread's stored confidence is its score.
 #include <cmath>
 
 #include "strategies/strategy.h"
@@ -15,6 +16,7 @@ struct best_of_n_params {
     int32_t k = 8;                        // threads sampled; YAML `k`
     std::string scorer = "mean_logprob";  // mean_logprob | self_certainty; YAML `scorer`
     std::string mode = "best";            // best | weighted; YAML `mode`
+    finish_policy finish;                 // YAML `truncated`: ignore | vote
 
     static result<best_of_n_params> from_map(const param_map & m) {
         best_of_n_params p;
@@ -22,9 +24,11 @@ struct best_of_n_params {
         r.get("k", p.k, 1, 4096);
         r.get("scorer", p.scorer, {"mean_logprob", "self_certainty"});
         r.get("mode", p.mode, {"best", "weighted"});
+        p.finish.read(r);
         if (status s = r.finish(); !s.is_ok()) return s;
         return p;
     }
+    status check(const strategy_limits & l) const { return check_threads("best_of_n", k, l); }
 };
 
 verdict run_best_of_n(session & s, const problem & pb, const best_of_n_params & p) {
@@ -34,27 +38,24 @@ verdict run_best_of_n(session & s, const problem & pb, const best_of_n_params & 
     s.join(threads);
 
     std::vector<vote_candidate> c;
-    std::vector<thread_id> voted;
+    std::map<thread_id, double> scores;
     std::optional<size_t> best;
     for (thread_id t : threads) {
         const auto & r = s.thread(t);
-        if (!r.is_finished()) continue;
-        const double score = p.scorer == "mean_logprob" ? mean_logprob(r) : mean_confidence(r);
-        vote_candidate cand = candidate_of(s, t, p.scorer == "mean_logprob" ? std::exp(score) : score);
-        if (!cand.answer) continue;
+        const double score = p.scorer == "mean_logprob" ? std::exp(mean_logprob(r)) : mean_confidence(r);
+        scores[t] = score;
+        vote_candidate cand = candidate_of(s, t, p.finish, score);
+        if (!cand.answer) continue;  // truncated (unless truncated=vote), cancelled, or no answer
         if (!best || cand.weight > c[*best].weight) best = c.size();
         c.push_back(std::move(cand));
-        voted.push_back(t);
     }
     verdict v;
-    if (p.mode == "weighted") {
+    if (p.mode == "weighted")
         v.votes = vote(c, {vote_score::weight, tie_break::first});
-    } else if (best) {
+    else if (best)
         v.votes = vote({c[*best]}, tie_break::first);
-        voted = {voted[*best]};
-    }
-    for (thread_id t : threads) v.n_tokens_sequential = std::max<int64_t>(v.n_tokens_sequential, s.thread(t).n_generated);
-    finish_verdict(s, v, voted);
+    v.n_tokens_sequential = longest_chain(s, threads);
+    finish_verdict(s, v, scores);
     return v;
 }
 

@@ -15,7 +15,9 @@
 //     though its own prompt format is not reproduced.
 // Each cluster's first trace (its representative) resumes; the others are cancelled
 // (pruned_redundant). Degenerate cases: a single cluster keeps its first `degenerate_keep`
-// members running. Vote: representatives' answers weighted by cluster size / members kept.
+// members running. Vote: representatives' answers weighted by cluster size / members kept
+// (only answered representatives vote, truncated ones too with truncated=vote); a thread's
+// stored confidence is its vote weight.
 #include <algorithm>
 #include <set>
 #include <sstream>
@@ -39,6 +41,7 @@ struct deepprune_params {
     int32_t degenerate_keep = 2;    // one cluster for everything: members kept running; YAML `degenerate_keep`
     std::string judge_model;        // model judge: GGUF path, empty = the session's model; YAML `judge_model`
     int32_t judge_tokens = 3;       // model judge: greedy reply tokens; YAML `judge_tokens`
+    finish_policy finish;           // YAML `truncated`: ignore | vote
 
     static result<deepprune_params> from_map(const param_map & m) {
         deepprune_params p;
@@ -53,10 +56,19 @@ struct deepprune_params {
         r.get("degenerate_keep", p.degenerate_keep, 1, 4096);
         r.get("judge_model", p.judge_model);
         r.get("judge_tokens", p.judge_tokens, 1, 64);
+        p.finish.read(r);
         if (status s = r.finish(); !s.is_ok()) return s;
         if (p.judge != "model" && !p.judge_model.empty())
             return status::invalid_argument("deepprune.judge_model: only used with judge=model");
         return p;
+    }
+    status check(const strategy_limits & l) const {
+        if (l.max_tokens > 0 && truncate >= l.max_tokens)
+            return param_error("deepprune", "truncate",
+                               fmt::format("the judging point ({} tokens) is not before the end of every thread "
+                                           "(max_tokens = {}), so nothing can ever be pruned",
+                                           truncate, l.max_tokens));
+        return check_threads("deepprune", k, l);
     }
 };
 
@@ -121,7 +133,7 @@ verdict run_deepprune(session & s, const problem & pb, const deepprune_params & 
     for (thread_id t : threads) {
         s.wait_tokens(t, p.truncate);   // paused at the point, or finished before it
         const auto & r = s.thread(t);
-        if (r.is_ended && !r.is_finished()) continue;   // cancelled (budget)
+        if (r.is_ended && !r.counts_as_finished(p.finish.with_truncated)) continue;  // cut by a budget, failed
         cluster * home = nullptr;
         if (p.judge == "probe") {
             std::string key;
@@ -177,15 +189,22 @@ verdict run_deepprune(session & s, const problem & pb, const deepprune_params & 
     s.join(threads);
 
     std::vector<vote_candidate> c;
-    for (size_t i = 0; i < kept.size(); ++i)
-        if (s.thread(kept[i]).is_finished()) c.push_back(candidate_of(s, kept[i], weight[i]));
+    std::map<thread_id, double> weights;
+    for (size_t i = 0; i < kept.size(); ++i) {
+        c.push_back(candidate_of(s, kept[i], p.finish, weight[i]));
+        weights[kept[i]] = weight[i];
+    }
     verdict v;
     v.votes = vote(c, {vote_score::weight, tie_break::shortest});
-    for (thread_id t : kept) v.n_tokens_sequential = std::max<int64_t>(v.n_tokens_sequential, s.thread(t).n_generated);
+    v.n_tokens_sequential = longest_chain(s, kept);
     v.n_tokens_sequential += n_probe_tokens;   // probes run one after another at the truncation point
     if (judge) v.n_tokens_sequential += judge->n_tokens_sequential();
-    finish_verdict(s, v, kept);
-    if (judge) v.n_tokens_total += judge->n_tokens_own_session();   // a separate judge model's replies
+    finish_verdict(s, v, weights);
+    if (judge) {  // a separate judge model's session: its prompts and replies
+        v.n_tokens_total += judge->n_tokens_own_session();
+        v.n_tokens_prompt += judge->n_tokens_prompt_own_session();
+        v.n_tokens_judge += judge->n_tokens_own_session() + judge->n_tokens_prompt_own_session();
+    }
     return v;
 }
 

@@ -129,4 +129,18 @@ status take_session_params(param_map & params, controller::session_options & out
     return r.finish();
 }
 
+strategy_limits strategy_limits::of(const controller::session_options & so) {
+    return {so.params.max_tokens, so.limits.max_total_tokens, so.limits.max_live_threads};
+}
+
+void finish_policy::read(param_reader & r) {
+    std::string t = with_truncated ? "vote" : "ignore";
+    r.get("truncated", t, {"ignore", "vote"});
+    with_truncated = t == "vote";
+}
+
+status param_error(std::string_view where, std::string_view key, const std::string & why) {
+    return status::invalid_argument(std::string(where) + "." + std::string(key) + ": " + why);
+}
+
 }  // namespace tts::strategy

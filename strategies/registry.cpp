@@ -52,9 +52,9 @@ status unknown(std::string_view name) {
 }
 }  // namespace
 
-status validate_strategy(std::string_view name, const param_map & params) {
+status validate_strategy(std::string_view name, const param_map & params, const strategy_limits & limits) {
     const strategy_entry * e = find_strategy(name);
-    return e ? e->validate(params) : unknown(name);
+    return e ? e->validate(params, limits) : unknown(name);
 }
 
 result<verdict> run_strategy(std::string_view name, const param_map & params, session & s, const problem & p) {

@@ -23,9 +23,11 @@ namespace tts::strategy {
 const strategy_entry * find_strategy(std::string_view name);
 // Every registered name, in registration order.
 std::vector<std::string> strategy_names();
-// Checks name and parameters without running anything.
-status validate_strategy(std::string_view name, const param_map & params);
-// Runs the named strategy on s. REQUIRES: s is fresh (no threads yet) for clean accounting.
+// Checks name and parameters without running anything, including whether the parameters can
+// take effect under `limits` (the sweep's or the session's budgets; zeros are not checked).
+status validate_strategy(std::string_view name, const param_map & params, const strategy_limits & limits = {});
+// Runs the named strategy on s (its parameters checked against s's limits first: an error
+// status when they cannot take effect). REQUIRES: s is fresh (no threads yet) for clean accounting.
 result<verdict> run_strategy(std::string_view name, const param_map & params, session & s, const problem & p);
 
 }  // namespace tts::strategy

@@ -3,13 +3,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+
+#include <fmt/format.h>
 
 #include "strategies/answer/extract.h"
 
 namespace tts::strategy {
 
 std::vector<int32_t> prompt_of(session & s, const problem & p) {
-    return p.prompt.empty() ? s.backend().encode_prompt(p.text) : p.prompt;
+    return p.prompt.empty() ? s.backend().encode_chat(p.system, p.text) : p.prompt;
+}
+
+std::vector<int32_t> prompt_like(session & s, const problem & p, std::string_view user_message) {
+    return s.backend().encode_chat(p.system, user_message);
+}
+
+status check_threads(std::string_view where, int32_t k, const strategy_limits & l) {
+    if (l.max_live_threads > 0 && k > l.max_live_threads)
+        return param_error(where, "k",
+                           fmt::format("{} threads cannot run at once under max_live_threads = {} (the spawn "
+                                       "would start only {})",
+                                       k, l.max_live_threads, l.max_live_threads));
+    return status::ok();
 }
 
 std::optional<std::string> answer_of(const session & s, thread_id t) {
@@ -71,33 +87,58 @@ double bottom_percent_confidence(const controller::thread_info & t, int32_t wind
     return sum / double(k);
 }
 
-vote_candidate candidate_of(const session & s, thread_id t, double weight, int64_t n_tokens) {
+vote_candidate candidate_of(const session & s, thread_id t, const finish_policy & f, double weight, int64_t n_tokens) {
     const auto & r = s.thread(t);
     vote_candidate c;
-    c.answer = answer_of(s, t);
+    if (r.counts_as_finished(f.with_truncated)) c.answer = answer_of(s, t);
     c.weight = std::isfinite(weight) ? weight : 0.0;
     c.n_tokens = n_tokens >= 0 ? n_tokens : r.n_generated;
     c.thread_index = r.thread_index;
     return c;
 }
 
-void finish_verdict(const session & s, verdict & v, const std::vector<thread_id> & voted) {
+int64_t longest_chain(const session & s, std::span<const thread_id> threads) {
+    int64_t n = 0;
+    for (thread_id t : threads) n = std::max<int64_t>(n, s.thread(t).n_generated);
+    return n;
+}
+
+namespace {
+// Generated tokens inside the thinking block: up to </think>, or all of them when it never
+// closed (reasoning models only).
+int64_t thinking_tokens(const session & s, const controller::thread_info & r) {
+    if (r.think_end_at > 0) return r.think_end_at;
+    return s.backend().think_end_token() ? r.n_generated : 0;
+}
+}  // namespace
+
+void finish_verdict(const session & s, verdict & v, const std::map<thread_id, double> & scores) {
+    std::set<int> voters;
+    for (const vote_entry & e : v.votes.table) voters.insert(e.thread_indices.begin(), e.thread_indices.end());
     v.threads.clear();
+    v.n_tokens_judge = v.n_tokens_thinking = 0;
     for (thread_id t = 0; t < s.n_threads(); ++t) {
         const auto & r = s.thread(t);
         thread_record rec;
         rec.thread_index = r.thread_index;
         rec.role = r.role;
         rec.finish_reason = r.finish_name();
+        rec.finish_class = controller::finish_class_name(r.kind());
         rec.n_tokens = r.n_generated;
+        rec.n_tokens_prompt = r.n_tokens_prompt;
+        rec.think_end_at = r.think_end_at;
         rec.answer = answer_of(s, t);
-        rec.confidence = mean_logprob(r);
-        rec.voted = std::find(voted.begin(), voted.end(), t) != voted.end();
+        auto sc = scores.find(t);
+        rec.confidence = sc != scores.end() ? sc->second : mean_logprob(r);
+        rec.voted = voters.count(r.thread_index) > 0;
         rec.text = s.text(t);
         rec.tokens = r.tokens;
+        if (is_helper_role(r.role)) v.n_tokens_judge += r.n_tokens_prompt + r.n_generated;
+        v.n_tokens_thinking += thinking_tokens(s, r);
         v.threads.push_back(std::move(rec));
     }
     v.n_tokens_total = s.n_tokens_total();
+    v.n_tokens_prompt = s.n_tokens_prompt();
     v.wall_seconds = s.wall_seconds();
     v.kv_bytes_peak = s.kv_bytes_peak();
     if (v.status.empty() || v.status == "ok") v.status = s.status();

@@ -65,5 +65,8 @@ std::vector<bool> trace_judge::same_answer(const std::string & problem, const st
 }
 
 int64_t trace_judge::n_tokens_own_session() const { return own_ ? own_->n_tokens_total() : 0; }
+int64_t trace_judge::n_tokens_prompt_own_session() const {
+    return own_ ? own_->n_tokens_prompt() : 0;
+}
 
 }  // namespace tts::strategy

@@ -39,6 +39,8 @@ public:
 
     // Tokens the judge generated in its own session (0 when it shares the caller's).
     int64_t n_tokens_own_session() const;
+    // Prompt tokens the judge's own session was fed (0 when it shares the caller's).
+    int64_t n_tokens_prompt_own_session() const;
     // Sum over same_answer() calls of the longest reply (the calls wait one after another).
     int64_t n_tokens_sequential() const { return n_sequential_; }
 

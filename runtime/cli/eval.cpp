@@ -55,15 +55,17 @@ strategy::param_map params_of(const eval::cell_request & r) {
     return m;
 }
 
-// The per-cell runner over model + engine + controller + strategy registry. Checks every
-// strategy config against the registry before any model is loaded.
-result<eval::cell_runner> make_cell_runner(const eval::sweep_plan & plan) {
-    for (const eval::strategy_spec & st : plan.config.strategies) {
-        strategy::param_map m;
-        for (const eval::strategy_param & p : st.params) m[p.key] = eval::to_string(p.value);
-        if (status s = strategy::validate_strategy(st.strategy, m); !s.is_ok())
-            return status::invalid_argument("strategy config \"" + st.label + "\": " + s.message());
-    }
+// A strategy config against the registry: names, ranges, and whether its parameters can take
+// effect under the sweep's budgets.
+status check_strategy(const eval::strategy_spec & st, const eval::strategy_budgets & b) {
+    strategy::param_map m;
+    for (const eval::strategy_param & p : st.params) m[p.key] = eval::to_string(p.value);
+    return strategy::validate_strategy(st.strategy, m,
+                                       {.max_tokens = b.max_tokens, .max_total_tokens = b.max_tokens_total});
+}
+
+// The per-cell runner over model + engine + controller + strategy registry.
+result<eval::cell_runner> make_cell_runner(const eval::sweep_plan &) {
     auto state = std::make_shared<loaded_model>();
     return eval::cell_runner([state](const eval::cell_request & r) -> result<strategy::verdict> {
         if (state->model_index != r.where.model_index) {
@@ -83,12 +85,12 @@ result<eval::cell_runner> make_cell_runner(const eval::sweep_plan & plan) {
         strategy::param_map params = params_of(r);
         controller::session_options so;
         if (status s = strategy::take_session_params(params, so); !s.is_ok()) return s;
-        std::vector<model::chat_message> msgs;
-        if (!r.system_prompt.empty()) msgs.push_back({"system", r.system_prompt});
-        msgs.push_back({"user", r.user_prompt});
         strategy::problem pb;
         pb.text = r.user_prompt;
-        pb.prompt = state->dec->vocab().encode(state->dec->chat().render(msgs, true), /*parse_special=*/true, /*add_special=*/false);
+        pb.system = r.system_prompt;
+        if (r.config.prompt.user.find("{answer_format}") != std::string::npos)
+            pb.answer_format = r.config.prompt.answer_format;
+        pb.prompt = state->backend->encode_chat(pb.system, pb.text);
         controller::session session(*state->backend, so);
         return strategy::run_strategy(r.strategy.strategy, params, session, pb);
     });
@@ -98,6 +100,10 @@ int run_eval(const eval_options & o) {
     result<eval::sweep_config> cfg = eval::try_read_sweep_config(o.config);
     if (!cfg) {
         fmt::print(stderr, "ttscale eval: {}\n", cfg.error().message());
+        return 2;
+    }
+    if (status s = eval::check_strategies(cfg.value(), check_strategy); !s.is_ok()) {
+        fmt::print(stderr, "ttscale eval: {}\n", s.message());
         return 2;
     }
     result<eval::sweep_plan> plan = eval::try_plan_sweep(cfg.value());

@@ -72,10 +72,13 @@ void print_verdict(const strategy::verdict & v, const std::string & name) {
     }
     fmt::print("threads:\n");
     for (const auto & t : v.threads)
-        fmt::print("  #{:<3} {:<8} {:<26} {:>6} tok  answer {}{}\n", t.thread_index, t.role, t.finish_reason, t.n_tokens,
-                   t.answer.value_or("-"), t.voted ? "  (voted)" : "");
-    fmt::print("cost: {} tokens total, {} sequential, {:.2f} s wall, KV peak {:.2f} MiB\n", v.n_tokens_total,
-               v.n_tokens_sequential, v.wall_seconds, double(v.kv_bytes_peak) / 1048576.0);
+        fmt::print("  #{:<3} {:<8} {:<10} {:<26} {:>6} tok  answer {}{}\n", t.thread_index, t.role, t.finish_class,
+                   t.finish_reason, t.n_tokens, t.answer.value_or("-"), t.voted ? "  (voted)" : "");
+    fmt::print(
+        "cost: {} generated + {} prompt tokens ({} in helper calls), {} sequential, {} thinking, {:.2f} s wall, "
+        "KV peak {:.2f} MiB\n",
+        v.n_tokens_total, v.n_tokens_prompt, v.n_tokens_judge, v.n_tokens_sequential, v.n_tokens_thinking,
+        v.wall_seconds, double(v.kv_bytes_peak) / 1048576.0);
 }
 
 boost::json::object to_json(const strategy::verdict & v, const std::string & name) {
@@ -89,12 +92,21 @@ boost::json::object to_json(const strategy::verdict & v, const std::string & nam
     j["votes"] = std::move(votes);
     boost::json::array threads;
     for (const auto & t : v.threads)
-        threads.push_back({{"thread", t.thread_index}, {"role", t.role}, {"finish_reason", t.finish_reason},
-                           {"n_tokens", t.n_tokens}, {"answer", t.answer ? boost::json::value(*t.answer) : nullptr},
-                           {"voted", t.voted}, {"text", t.text}});
+        threads.push_back({{"thread", t.thread_index},
+                           {"role", t.role},
+                           {"finish_reason", t.finish_reason},
+                           {"finish_class", t.finish_class},
+                           {"think_end_at", t.think_end_at},
+                           {"n_tokens", t.n_tokens},
+                           {"answer", t.answer ? boost::json::value(*t.answer) : nullptr},
+                           {"voted", t.voted},
+                           {"text", t.text}});
     j["threads"] = std::move(threads);
     j["n_tokens_total"] = v.n_tokens_total;
     j["n_tokens_sequential"] = v.n_tokens_sequential;
+    j["n_tokens_prompt"] = v.n_tokens_prompt;
+    j["n_tokens_judge"] = v.n_tokens_judge;
+    j["n_tokens_thinking"] = v.n_tokens_thinking;
     j["wall_seconds"] = v.wall_seconds;
     j["kv_bytes_peak"] = v.kv_bytes_peak;
     return j;
@@ -119,7 +131,8 @@ int run_run(const run_options & o) {
     so.params.sampling.temperature = 0.7f;
     so.params.sampling.top_p = 0.95f;
     if (status s = strategy::take_session_params(params, so); !s.is_ok()) return fail(s.message());
-    if (status s = strategy::validate_strategy(name, params); !s.is_ok()) return fail(s.message());
+    if (status s = strategy::validate_strategy(name, params, strategy::strategy_limits::of(so)); !s.is_ok())
+        return fail(s.message());
 
     std::string text = o.prompt;
     if (!o.problem_file.empty()) {
@@ -145,7 +158,9 @@ int run_run(const run_options & o) {
     result<strategy::verdict> v = status::internal("not run");
     {
         controller::session s(be, so);
-        v = strategy::run_strategy(name, params, s, {.text = text});
+        strategy::problem pb;
+        pb.text = text;
+        v = strategy::run_strategy(name, params, s, pb);
     }
     eng.stop();
     if (!v) return fail(v.error().message());

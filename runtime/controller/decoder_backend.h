@@ -46,6 +46,8 @@ public:
     virtual std::string detokenize(std::span<const int32_t> tokens) const = 0;
     // The chat-templated prompt for one user message, ready to submit.
     virtual std::vector<int32_t> encode_prompt(std::string_view user_message) const = 0;
+    // The same with a system message first (none when `system` is empty).
+    virtual std::vector<int32_t> encode_chat(std::string_view system, std::string_view user_message) const = 0;
     // Reasoning models: the token that closes the thinking block (`</think>`); nullopt otherwise.
     virtual std::optional<int32_t> think_end_token() const = 0;
     // KV bytes one token of one thread occupies (all layers, K and V): budgets and reports.

@@ -18,9 +18,11 @@ std::string engine_backend::detokenize(std::span<const int32_t> tokens) const {
     return dec_.vocab().decode(tokens, /*render_control=*/false);
 }
 
-std::vector<int32_t> engine_backend::encode_prompt(std::string_view user_message) const {
-    const model::chat_message msg{"user", std::string(user_message)};
-    return tokenize(dec_.chat().render(std::span(&msg, 1), /*add_generation_prompt=*/true));
+std::vector<int32_t> engine_backend::encode_chat(std::string_view system, std::string_view user_message) const {
+    std::vector<model::chat_message> msgs;
+    if (!system.empty()) msgs.push_back({"system", std::string(system)});
+    msgs.push_back({"user", std::string(user_message)});
+    return tokenize(dec_.chat().render(msgs, /*add_generation_prompt=*/true));
 }
 
 size_t engine_backend::kv_bytes_per_token() const {

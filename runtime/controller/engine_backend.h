@@ -24,7 +24,10 @@ public:
 
     std::vector<int32_t> tokenize(std::string_view text) const override;
     std::string detokenize(std::span<const int32_t> tokens) const override;
-    std::vector<int32_t> encode_prompt(std::string_view user_message) const override;
+    std::vector<int32_t> encode_prompt(std::string_view user_message) const override {
+        return encode_chat("", user_message);
+    }
+    std::vector<int32_t> encode_chat(std::string_view system, std::string_view user_message) const override;
     std::optional<int32_t> think_end_token() const override { return think_end_; }
     size_t kv_bytes_per_token() const override;
 

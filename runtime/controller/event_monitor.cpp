@@ -46,7 +46,8 @@ std::vector<seq_id> event_monitor::submit(engine::request_spec spec, thread_id t
             w.ring.assign(size_t(rules.conf_window), 0.0);
         }
     }
-    if (rules.stop_after_m > 0) stop_after_finished_locked(ids, rules.stop_after_m, rules.on_think_end);
+    if (rules.stop_after_m > 0)
+        stop_after_finished_locked(ids, rules.stop_after_m, rules.on_think_end, rules.with_truncated);
     n_live_ += int32_t(ids.size());
     kv_peak_ = std::max(kv_peak_, kv_live_locked());
     return ids;
@@ -57,7 +58,10 @@ std::optional<seq_id> event_monitor::fork(thread_id tid, seq_id src, std::option
                                           std::vector<int32_t> inject, int32_t max_new_tokens) {
     std::lock_guard lk(mu_);
     auto it = seqs_.find(src);
-    if (it == seqs_.end() || it->second.is_ended || budget_hit_ != stop_cause::none) return std::nullopt;
+    // A source we already cancelled is gone at the next step: forking it would race the cancel.
+    if (it == seqs_.end() || it->second.is_ended || it->second.cause != stop_cause::none ||
+        budget_hit_ != stop_cause::none)
+        return std::nullopt;
     watch & s = it->second;
     if (max_new_tokens > 0 && params) params->max_tokens = s.n_generated + max_new_tokens;
     be_.pause(src);
@@ -103,22 +107,26 @@ void event_monitor::pause_at(seq_id s, int32_t n) {
     if (auto it = seqs_.find(s); it != seqs_.end()) it->second.pause_at = n;
 }
 
-void event_monitor::stop_after_finished(const std::vector<seq_id> & group, int32_t m, bool on_think_end) {
+void event_monitor::stop_after_finished(const std::vector<seq_id> & group, int32_t m, bool on_think_end,
+                                        bool with_truncated) {
     std::lock_guard lk(mu_);
-    stop_after_finished_locked(group, m, on_think_end);
+    stop_after_finished_locked(group, m, on_think_end, with_truncated);
 }
 
-void event_monitor::stop_after_finished_locked(const std::vector<seq_id> & group, int32_t m, bool on_think_end) {
-    rule_m_ = m;
-    rule_on_think_end_ = on_think_end && think_end_.has_value();
-    rule_count_ = 0;
-    is_rule_fired_ = false;
+void event_monitor::stop_after_finished_locked(const std::vector<seq_id> & group, int32_t m, bool on_think_end,
+                                               bool with_truncated) {
+    rules_.push_back({m, on_think_end && think_end_.has_value(), with_truncated, false, 0});
+    const int32_t rule = int32_t(rules_.size()) - 1;
     for (seq_id s : group) {
         auto it = seqs_.find(s);
         if (it == seqs_.end()) continue;
-        it->second.in_rule = true;
+        watch & w = it->second;
+        w.rule = rule;
+        w.is_counted = false;
         // Threads that already finished (or finished thinking) count at once.
-        if (it->second.is_ended || (rule_on_think_end_ && it->second.is_thought)) on_finished_locked(s, it->second, false);
+        const bool counts = w.is_ended ? counts_as_finished(classify_finish(w.finish, w.cause), with_truncated)
+                                       : rules_[size_t(rule)].on_think_end && w.is_thought;
+        if (counts) count_locked(w);
     }
 }
 
@@ -171,15 +179,17 @@ void event_monitor::end_locked(seq_id s, watch & w) {
     w.pending_forks.clear();
 }
 
-// A thread of the stop rule's group finished (or finished thinking): count it, and once m
-// have, cancel every member that has not.
-void event_monitor::on_finished_locked(seq_id s, watch & w, bool) {
-    if (!w.in_rule || w.is_counted || is_rule_fired_ || rule_m_ < 1) return;
+// A thread of a stop rule's group finished (or finished thinking): count it, and once m have,
+// cancel every member that has not.
+void event_monitor::count_locked(watch & w) {
+    if (w.rule < 0 || w.is_counted) return;
+    stop_rule & r = rules_[size_t(w.rule)];
+    if (r.is_fired || r.m < 1) return;
     w.is_counted = true;
-    if (++rule_count_ < rule_m_) return;
-    is_rule_fired_ = true;
+    if (++r.n_counted < r.m) return;
+    r.is_fired = true;
     for (auto & [o, ow] : seqs_)
-        if (ow.in_rule && !ow.is_counted) cancel_locked(o, ow, stop_cause::stop_rule);
+        if (ow.rule == w.rule && !ow.is_counted) cancel_locked(o, ow, stop_cause::stop_rule);
 }
 
 void event_monitor::check_budgets_locked() {
@@ -229,13 +239,15 @@ void event_monitor::on_event(const engine::token_event & ev) {
                 cancel_locked(ev.seq, w, stop_cause::conf_early_stop);
         }
     }
+    // End of thinking counts for an on_think_end rule even on the thread's last token.
+    if (is_thinking_end && w.rule >= 0 && rules_[size_t(w.rule)].on_think_end) count_locked(w);
     if (ev.finish != engine::finish_reason::none) {
         if (ev.finish == engine::finish_reason::cancelled) out.cause = w.cause;
-        const bool natural = ev.finish != engine::finish_reason::cancelled && ev.finish != engine::finish_reason::kv_exhausted;
+        w.finish = ev.finish;
         end_locked(ev.seq, w);
-        if (natural) on_finished_locked(ev.seq, w, false);
+        const bool with_truncated = w.rule >= 0 && rules_[size_t(w.rule)].with_truncated;
+        if (counts_as_finished(classify_finish(ev.finish, w.cause), with_truncated)) count_locked(w);
     } else {
-        if (rule_on_think_end_ && is_thinking_end) on_finished_locked(ev.seq, w, true);
         if (w.pause_at >= 0 && ev.n_generated == w.pause_at && w.cause == stop_cause::none) {
             be_.pause(ev.seq);
             out.is_paused = true;

@@ -50,7 +50,7 @@ void session::apply(const session_event & e) {
         const auto think = be_.think_end_token();
         if (think && ev.token == *think && t.think_end_at < 0) {
             t.think_end_at = t.n_generated;
-            if (ev.finish == engine::finish_reason::none) think_order_.push_back(t.id);
+            think_order_.push_back(t.id);
         }
     }
     if (e.is_paused) t.is_paused = true;
@@ -59,9 +59,10 @@ void session::apply(const session_event & e) {
         t.is_paused = false;
         t.finish = ev.finish;
         t.cause = e.cause;
-        if (t.is_finished()) {
+        const finish_class k = t.kind();
+        if (k == finish_class::answered || k == finish_class::truncated) {
             finish_order_.push_back(t.id);
-            if (std::find(think_order_.begin(), think_order_.end(), t.id) == think_order_.end()) think_order_.push_back(t.id);
+            if (t.think_end_at < 0) think_order_.push_back(t.id);
         }
     }
 }
@@ -106,6 +107,7 @@ std::vector<thread_id> session::spawn(const std::vector<int32_t> & prompt, const
     std::vector<thread_id> out;
     for (size_t i = 0; i < seqs.size(); ++i) {
         thread_info & t = threads_.emplace_back();
+        t.n_tokens_prompt = i == 0 ? int32_t(prompt.size()) : 0;
         t.id = tid0 + thread_id(i);
         t.seq = seqs[i];
         t.thread_index = t.id;
@@ -133,6 +135,7 @@ std::optional<thread_id> session::fork(thread_id src, const fork_options & o) {
     t.role = o.role;
     t.parent = src;
     t.tokens = o.inject;
+    t.n_tokens_prompt = int32_t(o.inject.size());
     return tid;
 }
 
@@ -152,31 +155,37 @@ void session::inject(thread_id t, std::vector<int32_t> tokens) {
     thread_info & r = threads_.at(size_t(t));
     if (r.is_ended) return;
     r.tokens.insert(r.tokens.end(), tokens.begin(), tokens.end());
+    r.n_tokens_prompt += int32_t(tokens.size());
     be_.inject(r.seq, std::move(tokens));
 }
 
 void session::pause_at(thread_id t, int32_t n) { mon_->pause_at(threads_.at(size_t(t)).seq, n); }
 
-void session::stop_after_finished(std::span<const thread_id> group, int32_t m, bool on_think_end) {
+void session::stop_after_finished(std::span<const thread_id> group, int32_t m, finish_filter f) {
     std::vector<seq_id> seqs;
     for (thread_id t : group) seqs.push_back(threads_.at(size_t(t)).seq);
-    mon_->stop_after_finished(seqs, m, on_think_end);
+    mon_->stop_after_finished(seqs, m, f.on_think_end, f.with_truncated);
 }
 
 void session::stop_on_low_confidence(thread_id t, int32_t window, double threshold) {
     mon_->stop_on_low_confidence(threads_.at(size_t(t)).seq, window, threshold);
 }
 
-std::optional<thread_id> session::next_finished(std::span<const thread_id> group, bool on_think_end) {
-    on_think_end = on_think_end && be_.think_end_token().has_value();
+std::optional<thread_id> session::next_finished(std::span<const thread_id> group, finish_filter f) {
+    const bool on_think_end = f.on_think_end && be_.think_end_token().has_value();
     const std::vector<thread_id> & order = on_think_end ? think_order_ : finish_order_;
     std::vector<bool> & returned = on_think_end ? is_think_returned_ : is_returned_;
     auto in_group = [&](thread_id t) { return std::find(group.begin(), group.end(), t) != group.end(); };
+    // A thread in think_order_ with a think end was counted there; otherwise by its finish.
+    auto counts = [&](thread_id t) {
+        const thread_info & r = threads_[size_t(t)];
+        return (on_think_end && r.think_end_at > 0) || r.counts_as_finished(f.with_truncated);
+    };
     std::optional<thread_id> found;
     wait([&] {
         if (returned.size() < threads_.size()) returned.resize(threads_.size(), false);
         for (thread_id t : order)
-            if (!returned[size_t(t)] && in_group(t)) {
+            if (!returned[size_t(t)] && in_group(t) && counts(t)) {
                 found = t;
                 return true;
             }
@@ -201,6 +210,12 @@ void session::wait_tokens(thread_id t, int32_t n) {
 std::string session::text(thread_id t) const {
     const thread_info & r = threads_.at(size_t(t));
     return be_.detokenize(r.tokens);
+}
+
+int64_t session::n_tokens_prompt() const {
+    int64_t n = 0;
+    for (const thread_info & t : threads_) n += t.n_tokens_prompt;
+    return n;
 }
 
 double session::wall_seconds() const {

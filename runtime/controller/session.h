@@ -37,6 +37,13 @@ struct session_options {
     boost::fibers::launch launch = boost::fibers::launch::post;   // policy for the session's fibers
 };
 
+// Which ends a wait for finishers accepts (next_finished).
+struct finish_filter {
+    bool on_think_end = false;    // reasoning models: the end-of-thinking token counts (then the
+                                  // thread goes on to its answer)
+    bool with_truncated = false;  // a thread truncated at max_tokens counts as finished
+};
+
 struct spawn_options {
     int32_t n = 1;                                   // threads to start from the prompt
     std::optional<engine::generation_params> params; // default: session_options::params
@@ -62,6 +69,9 @@ struct thread_info {
     std::string role;
     thread_id parent = -1;             // forks: the source thread
     std::vector<int32_t> tokens;       // own tokens: generated and injected, in order
+    int32_t n_tokens_prompt = 0;       // tokens this thread brought to the decoder: its spawn's
+                                       // prompt (first thread of a spawn only: the n threads share
+                                       // one prefill) plus any injected tokens
     std::vector<float> logprobs;       // per generated token
     std::vector<float> confidences;    // per generated token: -mean(top log-probs); 0 without them
     int32_t n_generated = 0;           // tokens this thread generated itself
@@ -71,9 +81,12 @@ struct thread_info {
     engine::finish_reason finish = engine::finish_reason::none;
     stop_cause cause = stop_cause::none;
 
-    // Ended on its own (EOS, stop, max tokens) rather than cancelled or out of KV.
-    bool is_finished() const {
-        return is_ended && finish != engine::finish_reason::cancelled && finish != engine::finish_reason::kv_exhausted;
+    // answered / truncated / cancelled / failed once ended (controller/finish_class.h).
+    finish_class kind() const { return is_ended ? classify_finish(finish, cause) : finish_class::running; }
+    bool is_answered() const { return kind() == finish_class::answered; }
+    // Finished for votes and races: answered, or truncated when with_truncated.
+    bool counts_as_finished(bool with_truncated) const {
+        return controller::counts_as_finished(kind(), with_truncated);
     }
     // "eos", "max_tokens", or the stop cause for cancelled threads ("conf_early_stop", ...).
     std::string finish_name() const;
@@ -87,6 +100,7 @@ public:
     session & operator=(const session &) = delete;
 
     decoder_backend & backend() { return be_; }
+    const decoder_backend & backend() const { return be_; }
     const session_options & options() const { return opt_; }
 
     // Starts o.n threads from `prompt` (fewer when budget::max_live_threads would be exceeded,
@@ -106,17 +120,19 @@ public:
     // ---- exact rules (applied on the decoding thread) ----
     // t pauses right after generating its n-th token. REQUIRES: set before t gets there.
     void pause_at(thread_id t, int32_t n_generated);
-    // Once m threads of `group` have finished (with on_think_end and a reasoning model: emitted
-    // the end-of-thinking token, or finished), every other member is cancelled (stop_rule).
-    void stop_after_finished(std::span<const thread_id> group, int32_t m, bool on_think_end = false);
+    // Once m threads of `group` have finished — answered, or truncated with f.with_truncated, or
+    // (f.on_think_end, reasoning model) emitted the end-of-thinking token — every other member
+    // is cancelled (stop_rule). Each call is a separate rule.
+    void stop_after_finished(std::span<const thread_id> group, int32_t m, finish_filter f = {});
     // DeepConf online: once t has `window` tokens, it stops when their mean confidence < threshold.
     void stop_on_low_confidence(thread_id t, int32_t window, double threshold);
 
     // ---- waits (suspend the calling fiber) ----
-    // The next thread of `group` that finished on its own (or, with on_think_end, finished
-    // thinking), in decode order, not returned before. nullopt when every member has ended and
-    // none is left to return.
-    std::optional<thread_id> next_finished(std::span<const thread_id> group, bool on_think_end = false);
+    // The next thread of `group` that finished — answered, or truncated with f.with_truncated,
+    // or with f.on_think_end finished thinking — in decode order, not returned before (the
+    // order a stop_after_finished rule with the same filter counts them in). nullopt when every
+    // member has ended and none is left to return.
+    std::optional<thread_id> next_finished(std::span<const thread_id> group, finish_filter f = {});
     // Until every thread of `group` has ended.
     void join(std::span<const thread_id> group);
     // Until t has generated >= n tokens, is paused, or has ended.
@@ -126,7 +142,8 @@ public:
     int32_t n_threads() const { return int32_t(threads_.size()); }
     std::string text(thread_id t) const;    // own tokens, detokenised
 
-    int64_t n_tokens_total() const { return mon_->n_tokens_total(); }
+    int64_t n_tokens_total() const { return mon_->n_tokens_total(); }  // generated, every thread
+    int64_t n_tokens_prompt() const;                                   // sum of thread_info::n_tokens_prompt
     size_t kv_bytes_peak() const { return mon_->kv_bytes_peak(); }
     double wall_seconds() const;
     stop_cause budget_hit() const { return mon_->budget_hit(); }
@@ -144,8 +161,8 @@ private:
     std::shared_ptr<event_queue<session_event>> queue_;
     std::shared_ptr<event_monitor> mon_;
     std::deque<thread_info> threads_;
-    std::vector<thread_id> finish_order_;        // is_finished threads, in event order
-    std::vector<thread_id> think_order_;         // ended thinking (or finished), in event order
+    std::vector<thread_id> finish_order_;  // answered or truncated threads, in event order
+    std::vector<thread_id> think_order_;   // ended thinking (or answered / truncated), in event order
     std::vector<bool> is_returned_, is_think_returned_;
     int32_t n_spawns_ = 0;
     boost::fibers::mutex mu_;                    // fiber-side: only for cv_

@@ -1,10 +1,11 @@
-// fake_cell_runner: a deterministic stand-in for model + engine + controller + strategy.
+// fake_cell_runner: a deterministic stand-in for model + engine + controller + strategy, for
+// the runner, store and report tests (resume, shards, files).
 //
 // Thread i of (problem, seed) has a length and an answer that depend only on those three
-// values (the reproducibility invariant the real runtime keeps), so self_consistency(k),
-// first_finish(k) and short_m_at_k(m, k) cells over the same seed see the same first k threads,
-// and offline replay must agree with them. About 60% of threads answer the gold answer.
-// Other strategies return one thread. `delay` makes cells slow enough to be killed mid-run.
+// values. About 60% of threads answer the gold answer. The verdicts are computed with
+// evals/replay itself, so they say nothing about whether replay is right: the replay
+// cross-check uses scripted_cell_runner.h (the real strategies) instead. `delay` makes cells
+// slow enough to be killed mid-run.
 #pragma once
 
 #include <chrono>
@@ -57,12 +58,17 @@ inline cell_runner make_fake_runner(std::chrono::milliseconds delay = std::chron
         v.answer = o.answer;
         v.n_tokens_total = o.n_tokens_total;
         v.n_tokens_sequential = o.n_tokens_sequential;
-        v.n_tokens_prompt = int64_t(r.user_prompt.size() / 4);
         v.wall_seconds = double(o.n_tokens_sequential) / 1000.0;
         v.kv_bytes_peak = size_t(o.n_tokens_total) * 1024;
         v.status = "ok";
-        for (const trace_thread & t : pool)
-            v.threads.push_back({t.thread_index, "sample", "eos", t.n_tokens, t.answer, 0.5, true, "", {}});
+        for (const trace_thread & t : pool) {
+            strategy::thread_record rec;
+            rec.thread_index = t.thread_index, rec.role = "sample", rec.finish_reason = "eos",
+            rec.finish_class = "answered";
+            rec.n_tokens = t.n_tokens, rec.answer = t.answer, rec.confidence = 0.5, rec.voted = true;
+            v.threads.push_back(std::move(rec));
+        }
+        v.n_tokens_prompt = int64_t(r.user_prompt.size() / 4);
         return v;
     };
 }

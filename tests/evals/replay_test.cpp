@@ -5,6 +5,7 @@
 #include "evals/runner.h"
 #include "tests/evals/eval_test_util.h"
 #include "tests/evals/fake_cell_runner.h"
+#include "tests/evals/scripted_cell_runner.h"
 
 using namespace tts::eval;
 using namespace tts::eval::testing;
@@ -31,19 +32,39 @@ TEST_CASE("replay: the three rules on a hand-made pool") {
     CHECK(maj.n_tokens_sequential == 50);
 }
 
-TEST_CASE("replay: agrees with online fake cells of the same seeds, and flags a disagreement") {
+// Breaking it: the online cells here come from the real strategies on the scripted decoder, so
+// a replay that drops finish classes (truncated threads racing and voting), ignores the
+// recorded end-of-thinking positions (short-m@k on EOS), or applies another truncation rule
+// than the cell's own disagrees with some of them.
+TEST_CASE("replay: agrees with online strategy cells of the same seeds, and flags a disagreement") {
     temp_dir dir("replay");
-    tts::result<sweep_config> c = try_parse_sweep_config(fake_sweep_yaml(write_toy_dataset(dir, 6), k_fake_strategies), "fake.yaml");
+    const std::string strategies =
+        std::string(k_fake_strategies) +
+        "  - {strategy: short_m_at_k, name: smk_vote, params: {m: 3, k: 8, truncated: vote}}\n";
+    tts::result<sweep_config> c =
+        try_parse_sweep_config(fake_sweep_yaml(write_toy_dataset(dir, 6), strategies), "fake.yaml");
     REQUIRE(c.is_ok());
     sweep_plan plan = try_plan_sweep(c.value()).value();
     auto db = std::move(store::try_open(dir.file("r.db"))).value();
     run_options o;
     o.progress_out = nullptr;
-    REQUIRE(run_sweep(plan, *db, make_fake_runner(), o).is_ok());
+    REQUIRE(run_sweep(plan, *db, make_scripted_runner(), o).is_ok());
     std::vector<stored_cell> cells = db->try_load_cells(true).value();
+    // The pools exercise what the replay must keep: truncated threads and think-end positions.
+    int n_truncated = 0, n_think = 0;
+    for (const stored_cell & x : cells)
+        for (const stored_thread & t : x.threads) {
+            n_truncated += t.finish_class == "truncated";
+            n_think += t.think_end_at > 0;
+        }
+    CHECK(n_truncated > 10);
+    CHECK(n_think > 100);
     replay_summary s = replay_cells(cells);
     CHECK(s.n_pools == 12);
-    CHECK(s.n_compared == 12 * 3);  // first_finish k=4 and k=8, short_m_at_k; the pool itself is not compared
+    CHECK(s.n_compared == 12 * 4);  // first_finish k=4 and k=8, both short_m_at_k; the pool itself is not compared
+    for (const replay_disagreement & d : s.disagreements)
+        MESSAGE(d.cell_key, " ", d.method, ": online ", d.online_answer.value_or("-"), " replay ",
+                d.replay_answer.value_or("-"));
     CHECK(s.disagreements.empty());
     CHECK(s.rows.size() == 8 + 8 + 36);  // majority and ffs for k=1..8, short-m@k for m<=k<=8
     CHECK(replay_markdown(s).find("0 disagreements") != std::string::npos);
@@ -55,4 +76,28 @@ TEST_CASE("replay: agrees with online fake cells of the same seeds, and flags a 
     CHECK(s.disagreements[0].method == "ffs");
     CHECK(s.disagreements[0].k == 4);
     CHECK(replay_json(s).find("\"online\":\"-1\"") != std::string::npos);
+}
+
+// Breaking it: ignoring finish classes lets the truncated thread 0 win FFS and vote.
+TEST_CASE("replay: finish classes and end-of-thinking positions from stored threads") {
+    using tts::controller::finish_class;
+    std::vector<trace_thread> pool = {{0, 10, "9", finish_class::truncated, -1},
+                                      {1, 20, "7", finish_class::answered, 12},
+                                      {2, 30, "5", finish_class::answered, 8},
+                                      {3, 40, "5", finish_class::answered, -1}};
+    CHECK(replay_first_finish(pool, 4).answer == std::optional<std::string>("7"));
+    CHECK(replay_first_finish(pool, 4, {.with_truncated = true}).answer == std::optional<std::string>("9"));
+    // think mode: thread 2 closes thinking first (8), then thread 1 (12): 5 vs 7, tie -> shortest thinking: 5.
+    CHECK(replay_short_m_at_k(pool, 2, 4, {.on_think_end = true}).answer == std::optional<std::string>("5"));
+    CHECK(replay_short_m_at_k(pool, 2, 4, {.on_think_end = true}).n_tokens_sequential == 30);
+    // EOS mode: 1 (20) and 2 (30): 7 vs 5 -> shortest chain: 7.
+    CHECK(replay_short_m_at_k(pool, 2, 4).answer == std::optional<std::string>("7"));
+    CHECK(replay_majority(pool, 4).answer == std::optional<std::string>("5"));
+    stored_thread old;
+    old.finish_reason = "budget_tokens";  // a file from before finish_class was stored
+    CHECK(trace_of(old).finish == finish_class::truncated);
+    old.finish_reason = "stopped_after_m_finished";
+    CHECK(trace_of(old).finish == finish_class::cancelled);
+    old.finish_class = "answered";
+    CHECK(trace_of(old).finish == finish_class::answered);
 }

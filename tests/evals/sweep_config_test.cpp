@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "strategies/registry.h"
+
 using namespace tts::eval;
 
 namespace {
@@ -14,6 +16,14 @@ const char * k_base =
     "datasets:\n"
     "  - path: evals/datasets/multiarith/test.jsonl\n"
     "    subset: {first: 5}\n";
+
+// The registry's check, as `ttscale eval` injects it (runtime/cli/eval.cpp).
+tts::status registry_check(const strategy_spec & st, const strategy_budgets & b) {
+    tts::strategy::param_map m;
+    for (const strategy_param & p : st.params) m[p.key] = to_string(p.value);
+    return tts::strategy::validate_strategy(st.strategy, m,
+                                            {.max_tokens = b.max_tokens, .max_total_tokens = b.max_tokens_total});
+}
 
 std::string error_of(const std::string & yaml) {
     tts::result<sweep_config> c = try_parse_sweep_config(yaml, "configs/demo.yaml");
@@ -100,4 +110,39 @@ TEST_CASE("sweep_config: every shipped config parses") {
         ++n;
     }
     CHECK(n >= 6);
+}
+
+// Breaking it: a shipped DeepConf row whose window exceeds max_tokens (or whose warm-up keeps
+// one voter) would run as a plain weighted vote; this fails instead.
+TEST_CASE("sweep_config: every shipped config's strategies can take effect under its budgets") {
+    for (const auto & e : std::filesystem::recursive_directory_iterator("configs")) {
+        if (e.path().extension() != ".yaml") continue;
+        const std::string p = e.path().string();
+        tts::result<sweep_config> c = try_read_sweep_config(p);
+        REQUIRE(c.is_ok());
+        tts::status s = check_strategies(c.value(), registry_check);
+        CHECK_MESSAGE(s.is_ok(), p, ": ", s.message());
+    }
+}
+
+TEST_CASE("sweep_config: a strategy that cannot take effect is refused with its location, label, key and reason") {
+    tts::result<sweep_config> c = try_parse_sweep_config(std::string(k_base) +
+                                                             "sampling: {max_tokens: 192}\n"
+                                                             "strategies:\n"
+                                                             "  - single\n"
+                                                             "  - {strategy: deepconf, params: {k: 8, n_init: 4}}\n",
+                                                         "configs/x.yaml");
+    REQUIRE(c.is_ok());
+    tts::status s = check_strategies(c.value(), registry_check);
+    CHECK(s.message().rfind(
+              "configs/x.yaml:9:5: strategies[1] \"deepconf(k=8,n_init=4)\": deepconf.window: a group window of "
+              "2048 tokens is longer than any thread (max_tokens = 192)",
+              0) == 0);
+    // A fake checker sees the budgets.
+    int32_t seen = 0;
+    CHECK(check_strategies(c.value(), [&](const strategy_spec &, const strategy_budgets & b) {
+              seen = b.max_tokens;
+              return tts::status::ok();
+          }).is_ok());
+    CHECK(seen == 192);
 }

@@ -32,3 +32,23 @@ TEST_CASE("first_finish: a single thread, and nobody answering") {
     CHECK(!v.answer);
     CHECK(v.threads.size() == 1);
 }
+
+// Breaking it: counting a max_tokens cut as a finish lets thread 0 (lower index, same step) win
+// with the number its unfinished text happens to hold.
+TEST_CASE("first_finish: a thread truncated at max_tokens does not win the race (unless truncated=vote)") {
+    for (auto l : test::k_policies) {
+        test::scripted_decoder dec({test::script{.text = "\\boxed{3} zzzzzzzzzzzzzzzzzz"}, test::answer("aaaaa", "5")});
+        auto v = test::run(dec, "first_finish", {{"k", "2"}, {"max_tokens", "16"}}, l);
+        CHECK(v.answer == "5");
+        CHECK(v.threads[0].finish_class == "truncated");
+        CHECK_FALSE(v.threads[0].voted);
+        CHECK(v.threads[1].voted);
+        CHECK(test::run(dec, "first_finish", {{"k", "2"}, {"max_tokens", "16"}, {"truncated", "vote"}}, l).answer ==
+              "3");
+        // Nobody answering: no answer.
+        test::scripted_decoder cut({test::script{.text = "\\boxed{3} " + std::string(40, 'z')}});
+        auto w = test::run(cut, "first_finish", {{"k", "3"}, {"max_tokens", "16"}}, l);
+        CHECK(!w.answer);
+        CHECK(w.n_tokens_total == 3 * 16);
+    }
+}

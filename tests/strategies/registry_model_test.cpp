@@ -34,7 +34,9 @@ struct model_fixture {
         so.params.sampling.temperature = 0.8f;
         REQUIRE(strategy::take_session_params(p, so).is_ok());
         controller::session s(*be, so);
-        auto v = strategy::run_strategy(name, p, s, {.text = "What is 12 + 30? Answer with \\boxed{}."});
+        strategy::problem pb;
+        pb.text = "What is 12 + 30? Answer with \\boxed{}.";
+        auto v = strategy::run_strategy(name, p, s, pb);
         REQUIRE_MESSAGE(v.is_ok(), (v.is_ok() ? "" : v.error().message()));
         return v.value();
     }
@@ -47,7 +49,8 @@ TEST_CASE("real model: online first_finish and short_m_at_k equal the replay of 
     const auto pool_v = f.run("self_consistency", {{"k", "6"}});
     std::vector<strategy::recorded_trace> pool;
     for (auto & t : pool_v.threads)
-        pool.push_back({t.thread_index, t.n_tokens, -1, t.finish_reason == "eos" || t.finish_reason == "max_tokens", t.answer});
+        pool.push_back(
+            {t.thread_index, t.n_tokens, t.think_end_at, controller::parse_finish_class(t.finish_class), t.answer});
     auto ffs = f.run("first_finish", {{"k", "6"}});
     auto want = strategy::replay_first_finish(pool);
     CHECK(ffs.answer == want.answer);
@@ -55,7 +58,7 @@ TEST_CASE("real model: online first_finish and short_m_at_k equal the replay of 
     for (int m : {1, 3}) {
         CAPTURE(m);
         auto online = f.run("short_m_at_k", {{"k", "6"}, {"m", std::to_string(m)}});
-        auto r = strategy::replay_short_m_at_k(pool, m, false);
+        auto r = strategy::replay_short_m_at_k(pool, m);
         CHECK(online.answer == r.answer);
         CHECK(online.n_tokens_total == r.n_tokens_total);
         for (size_t i = 0; i < online.threads.size(); ++i) CHECK(online.threads[i].n_tokens == r.n_tokens[i]);
@@ -69,11 +72,15 @@ TEST_CASE("real model: every strategy runs to a verdict with small k") {
     const std::vector<std::pair<std::string, strategy::param_map>> runs = {
         {"single", {}},
         {"best_of_n", {{"k", "3"}}},
-        {"deepconf", {{"k", "4"}, {"n_init", "2"}, {"window", "8"}, {"keep_percent", "90"}}},
+        // 32 tokens truncate most warm-up traces: let them set the bar (truncated=vote).
+        {"deepconf", {{"k", "5"}, {"n_init", "3"}, {"window", "8"}, {"keep_percent", "90"}, {"truncated", "vote"}}},
         {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"probe_tokens", "4"}}},
-        {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"judge", "model"}}},   // the session's own model judges
-        {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"judge", "model"},      // another GGUF (here: a second copy)
-                       {"judge_model", TTS_SOURCE_DIR "/models/SmolLM2-135M-Instruct.Q4_1.gguf"}}},
+        {"deepprune", {{"k", "3"}, {"truncate", "8"}, {"judge", "model"}}},  // the session's own model judges
+        {"deepprune",
+         {{"k", "3"},
+          {"truncate", "8"},
+          {"judge", "model"},  // another GGUF (here: a second copy)
+          {"judge_model", TTS_SOURCE_DIR "/models/SmolLM2-135M-Instruct.Q4_1.gguf"}}},
         {"pdr", {{"rounds", "2"}, {"m", "2"}, {"kappa", "24"}, {"max_tokens", "24"}}},
         {"sr", {{"rounds", "2"}, {"kappa", "24"}, {"max_tokens", "24"}}},
     };

@@ -33,3 +33,20 @@ TEST_CASE("params: session keys are taken out of the map and checked") {
     strategy::param_map bad{{"top_p", "2"}};
     CHECK(strategy::take_session_params(bad, so).message().find("session.top_p") != std::string::npos);
 }
+
+// Breaking it: without the budget checks these configs run and silently do something else
+// (fewer threads than k, no pruning ever, one warm-up voter).
+TEST_CASE("registry: parameters that cannot take effect under the budgets are errors naming the key") {
+    const strategy::strategy_limits l{.max_tokens = 64, .max_live_threads = 4};
+    auto s = strategy::validate_strategy("short_m_at_k", {{"k", "8"}, {"m", "3"}}, l);
+    CHECK(s.message().find("short_m_at_k.k: 8 threads cannot run at once under max_live_threads = 4") !=
+          std::string::npos);
+    s = strategy::validate_strategy("deepprune", {{"k", "4"}, {"truncate", "64"}}, l);
+    CHECK(s.message().find("deepprune.truncate") != std::string::npos);
+    CHECK(strategy::validate_strategy("deepprune", {{"k", "4"}, {"truncate", "32"}}, l).is_ok());
+    CHECK(strategy::validate_strategy("sr", {{"rounds", "1"}}, l).message().find("sr.rounds") != std::string::npos);
+    CHECK(strategy::validate_strategy("first_finish", {{"k", "4"}}, l).is_ok());
+    s = strategy::validate_strategy("single", {{"truncated", "maybe"}});
+    CHECK(s.message().find("single.truncated: expected one of ignore, vote") != std::string::npos);
+    for (auto & n : strategy::strategy_names()) CHECK(strategy::validate_strategy(n, {{"truncated", "vote"}}).is_ok());
+}

@@ -1,5 +1,7 @@
 #include "strategies/registry.h"
 
+#include <cmath>
+
 #include "tests/strategies/strategy_test_util.h"
 
 using namespace tts;
@@ -30,7 +32,7 @@ TEST_CASE("self_consistency: weighted variants follow the log-probs") {
     CHECK(test::run(dec, "self_consistency", {{"k", "5"}}).answer == "1");
     // exp(-2) * 3 = 0.41 < exp(-0.01) * 2 = 1.98
     CHECK(test::run(dec, "self_consistency", {{"k", "5"}, {"weighting", "mean_logprob"}}).answer == "2");
-    CHECK(test::run(dec, "self_consistency", {{"k", "5"}, {"weighting", "deepconf"}}).answer == "2");
+    CHECK(test::run(dec, "self_consistency", {{"k", "5"}, {"weighting", "deepconf"}, {"window", "4"}}).answer == "2");
 }
 
 TEST_CASE("self_consistency: a token budget stops everyone; only finished threads vote") {
@@ -46,4 +48,20 @@ TEST_CASE("self_consistency: all threads failing gives no answer") {
     auto v = test::run(dec, "self_consistency", {{"k", "3"}});
     CHECK(!v.answer);
     CHECK(!v.votes.has_winner());
+}
+
+// Breaking it: letting truncated threads vote makes the two cut "9"s outvote the finished "4".
+TEST_CASE("self_consistency: truncated threads do not vote unless truncated=vote; weights are stored as confidence") {
+    test::scripted_decoder dec({test::answer("a", "4"), test::script{.text = "\\boxed{9} " + std::string(40, 'z')},
+                                test::script{.text = "\\boxed{9} " + std::string(40, 'y')}});
+    auto v = test::run(dec, "self_consistency", {{"k", "3"}, {"max_tokens", "20"}});
+    CHECK(v.answer == "4");
+    CHECK(v.votes.n_voters == 1);
+    CHECK(v.threads[1].finish_class == "truncated");
+    CHECK(test::run(dec, "self_consistency", {{"k", "3"}, {"max_tokens", "20"}, {"truncated", "vote"}}).answer == "9");
+    auto w = test::run(dec, "self_consistency", {{"k", "3"}, {"max_tokens", "20"}, {"weighting", "mean_logprob"}});
+    CHECK(w.threads[0].confidence == doctest::Approx(std::exp(-0.5)));  // the weight, exp(mean log-prob)
+    CHECK(strategy::validate_strategy("self_consistency", {{"weighting", "deepconf"}}, {.max_tokens = 100})
+              .message()
+              .find("self_consistency.window") != std::string::npos);
 }

@@ -14,9 +14,19 @@ inline script answer(const std::string & reasoning, const std::string & ans, flo
     return script{.text = reasoning + " \\boxed{" + ans + "}", .logprob = lp};
 }
 
-// Runs `name` in a fiber launched with policy l; session defaults: max_tokens 1000, seed 7.
+inline strategy::problem question(std::string text, std::string system = "", std::string answer_format = "") {
+    strategy::problem p;
+    p.text = std::move(text);
+    p.system = std::move(system);
+    p.answer_format = std::move(answer_format);
+    return p;
+}
+
+// Runs `name` on problem `pb` in a fiber launched with policy l; session defaults: max_tokens
+// 1000, seed 7.
 inline strategy::verdict run(scripted_decoder & dec, const std::string & name, strategy::param_map params,
-                             boost::fibers::launch l = boost::fibers::launch::post, controller::budget limits = {}) {
+                             boost::fibers::launch l = boost::fibers::launch::post, controller::budget limits = {},
+                             strategy::problem pb = question("What is 6*7?")) {
     controller::session_options so;
     so.params.max_tokens = 1000;
     so.seed = 7;
@@ -26,7 +36,7 @@ inline strategy::verdict run(scripted_decoder & dec, const std::string & name, s
     strategy::verdict v;
     boost::fibers::fiber f(l, [&] {
         controller::session s(dec, so);
-        auto r = strategy::run_strategy(name, params, s, {.text = "What is 6*7?"});
+        auto r = strategy::run_strategy(name, params, s, pb);
         REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.error().message()));
         v = r.value();
     });

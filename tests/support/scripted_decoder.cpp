@@ -21,6 +21,8 @@ struct scripted_decoder::seq {
     std::vector<int32_t> stream;           // tokens still to play come from stream[pos...]
     size_t pos = 0;
     bool ends_with_max_tokens = false;
+    bool ends_with_kv_exhausted = false;
+    std::string text_tail;  // recent text, for stop strings
     int32_t n_generated = 0;
     engine::generation_params params;
     bool is_paused = false;
@@ -65,6 +67,11 @@ std::string scripted_decoder::detokenize(std::span<const int32_t> tokens) const 
         else if (t == think_token) out += "</think>";
     }
     return out;
+}
+
+std::vector<int32_t> scripted_decoder::encode_chat(std::string_view system, std::string_view user_message) const {
+    if (system.empty()) return tokenize(user_message);
+    return tokenize("<system>" + std::string(system) + "</system>\n" + std::string(user_message));
 }
 
 std::optional<int32_t> scripted_decoder::think_end_token() const {
@@ -181,7 +188,8 @@ void scripted_decoder::apply(command & c) {
             s.id = c.ids[i];
             s.sc = pick_({prompt, int32_t(i), c.spec.seed, n_requests_});
             s.ends_with_max_tokens = s.sc.end == engine::finish_reason::max_tokens;
-            s.stream = stream_of(*this, s.sc.text, !s.ends_with_max_tokens);
+            s.ends_with_kv_exhausted = s.sc.end == engine::finish_reason::kv_exhausted;
+            s.stream = stream_of(*this, s.sc.text, s.sc.end == engine::finish_reason::eos);
             s.params = c.spec.params;
             s.sink = sink;
         }
@@ -211,7 +219,7 @@ void scripted_decoder::apply(command & c) {
         if (auto it = seqs_.find(c.ids[0]); it != seqs_.end()) {
             it->second.stream = stream_of(*this, it->second.sc.probe, true);
             it->second.pos = 0;
-            it->second.ends_with_max_tokens = false;
+            it->second.ends_with_max_tokens = it->second.ends_with_kv_exhausted = false;
         }
         return;
     }
@@ -230,25 +238,40 @@ void scripted_decoder::finish(seq & s, engine::finish_reason why, int32_t token)
 
 void scripted_decoder::emit(seq & s) {
     if (s.id < 0) return;
+    const engine::generation_params & p = s.params;
+    if (s.ends_with_kv_exhausted && s.pos >= s.stream.size()) return finish(s, engine::finish_reason::kv_exhausted, -1);
     const size_t i = s.pos++;
-    const int32_t tok = i < s.stream.size() ? s.stream[i] : eos_token;
+    int32_t tok = eos_token;
+    if (i < s.stream.size())
+        tok = s.stream[i];
+    else if (p.ignore_eos && !s.stream.empty())
+        tok = s.stream[i % s.stream.size()];
     ++s.n_generated;
     engine::token_event ev;
     ev.seq = s.id;
     ev.token = tok;
     ev.n_generated = s.n_generated;
-    ev.signals.logprob = i < s.sc.logprobs.size() ? s.sc.logprobs[i] : s.sc.logprob;
+    const size_t at = s.stream.empty() ? i : i % s.stream.size();
+    ev.signals.logprob = at < s.sc.logprobs.size() ? s.sc.logprobs[at] : s.sc.logprob;
     // Top log-probs: the chosen token, then the rest of the mass spread evenly over the others
     // (so a confident token has very unlikely runners-up, as with a real model).
-    const int32_t k = s.params.sampling.n_top_logprobs;
+    const int32_t k = p.sampling.n_top_logprobs;
     const float rest = std::log(std::max(1e-12f, (1.0f - std::exp(ev.signals.logprob)) / float(std::max(1, k - 1))));
     for (int32_t j = 0; j < k; ++j) ev.signals.top.emplace_back(j == 0 ? tok : 300 + j, j == 0 ? ev.signals.logprob : rest);
-    if (tok == eos_token) ev.finish = engine::finish_reason::eos;
-    else if (s.ends_with_max_tokens && s.pos >= s.stream.size()) ev.finish = engine::finish_reason::max_tokens;
-    else if (s.n_generated >= s.params.max_tokens) ev.finish = engine::finish_reason::max_tokens;
-    const controller::seq_id id = s.id;
+    // The engine's order of checks (scheduler.cpp emit).
+    if (tok == eos_token && !p.ignore_eos) {
+        ev.finish = engine::finish_reason::eos;
+    } else if (std::find(p.stop_tokens.begin(), p.stop_tokens.end(), tok) != p.stop_tokens.end()) {
+        ev.finish = engine::finish_reason::stop_token;
+    } else if (!p.stop_strings.empty()) {
+        s.text_tail += detokenize(std::span(&tok, 1));
+        for (const auto & stop : p.stop_strings)
+            if (s.text_tail.find(stop) != std::string::npos) ev.finish = engine::finish_reason::stop_string;
+    }
+    if (ev.finish == engine::finish_reason::none &&
+        ((s.ends_with_max_tokens && s.pos >= s.stream.size()) || s.n_generated >= p.max_tokens))
+        ev.finish = engine::finish_reason::max_tokens;
     if (ev.finish != engine::finish_reason::none) s.id = -1;
-    ev.seq = id;
     (*s.sink)(ev);
 }
 

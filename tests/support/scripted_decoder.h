@@ -8,6 +8,12 @@
 // submit), in ascending sequence id; a thread's n-th token comes at its n-th step. A fork
 // continues its source's script from the same point; a thread that receives injected tokens
 // switches to its script's `probe` text (then EOS), which is how answer probes are scripted.
+// Finish rules are the engine's (runtime/engine/scheduler.cpp emit): EOS unless ignore_eos
+// (then EOS is an ordinary token and the script plays again from its start), a stop token,
+// a stop string in the text, max_tokens; a script may also end `max_tokens` on its last token
+// or `kv_exhausted` (a final event without a token, the step after its last token).
+// tests/runtime/controller/decoder_backend_contract_test.cpp checks this double and the real
+// engine against the same contract.
 // With n_top_logprobs = k, token confidence is -(lp + (k-1) log((1 - e^lp)/(k-1))) / k.
 //
 // Runs its own decoding thread (like engine::start()); commands are thread-safe. Deterministic
@@ -30,8 +36,9 @@ struct script {
     std::string text;                  // the tokens, one per byte ("</think>" -> think_token in reasoning mode)
     float logprob = -0.5f;             // every token's log-prob, unless `logprobs` has it
     std::vector<float> logprobs;       // per token; missing entries use `logprob`
-    engine::finish_reason end = engine::finish_reason::eos;   // eos: EOS token after the text;
-                                                              // max_tokens: stop on its last token
+    engine::finish_reason end = engine::finish_reason::eos;  // eos: EOS token after the text;
+                                                             // max_tokens: stop on its last token;
+                                                             // kv_exhausted: fail after its last token
     std::string probe;                 // what the thread generates after an injection (then EOS)
 };
 
@@ -64,6 +71,8 @@ public:
     std::vector<int32_t> tokenize(std::string_view text) const override;
     std::string detokenize(std::span<const int32_t> tokens) const override;
     std::vector<int32_t> encode_prompt(std::string_view user_message) const override { return tokenize(user_message); }
+    // "<system>S</system>\n" + the user message (only the user message when S is empty).
+    std::vector<int32_t> encode_chat(std::string_view system, std::string_view user_message) const override;
     std::optional<int32_t> think_end_token() const override;
     size_t kv_bytes_per_token() const override { return 1024; }
 

@@ -102,7 +102,10 @@ TEST_CASE("end of thinking counts as finished for the stop rule in reasoning mod
     auto t = s.spawn(dec.tokenize("p"), o);
     std::vector<thread_id> done;
     while (done.size() < 2)
-        if (auto f = s.next_finished(t, true)) done.push_back(*f); else break;
+        if (auto f = s.next_finished(t, {.on_think_end = true}))
+            done.push_back(*f);
+        else
+            break;
     s.join(t);
     CHECK(done == std::vector<thread_id>{0, 2});
     CHECK(s.thread(0).think_end_at == 3);
@@ -111,6 +114,61 @@ TEST_CASE("end of thinking counts as finished for the stop rule in reasoning mod
     CHECK(s.thread(2).finish == engine::finish_reason::eos);
     CHECK(s.thread(1).cause == stop_cause::stop_rule);
     CHECK(s.thread(1).n_generated == 4);
+}
+
+// Breaking it: counting a max_tokens truncation as a finish would cancel threads 1 and 2 after
+// step 4 and return thread 0 first; a global rule state would let the second group's rule
+// cancel the first group's threads.
+TEST_CASE("truncated threads do not count as finished unless asked; stop rules are per group") {
+    for (auto l : k_policies) {
+        scripted_decoder dec({script{.text = "abcd", .end = engine::finish_reason::max_tokens},
+                              script{.text = "abcdefgh"}, script{.text = "abcdefghijkl"}});
+        in_fiber(l, [&] {
+            session s(dec, opts(l));
+            controller::spawn_options o{.n = 3};
+            o.rules.stop_after_m = 1;
+            auto t = s.spawn(dec.tokenize("p"), o);
+            CHECK(s.next_finished(t) == t[1]);  // the truncated one is skipped
+            s.join(t);
+            CHECK(s.thread(t[0]).kind() == controller::finish_class::truncated);
+            CHECK(s.thread(t[1]).kind() == controller::finish_class::answered);
+            CHECK(s.thread(t[2]).kind() == controller::finish_class::cancelled);
+            CHECK(s.thread(t[2]).n_generated == 9);  // stopped on the answer's step
+            CHECK(s.thread(t[0]).counts_as_finished(/*with_truncated=*/true));
+            CHECK_FALSE(s.thread(t[0]).counts_as_finished(false));
+            // The same race counting truncations: thread 0 wins at its 4th token.
+            o.rules.with_truncated = true;
+            auto u = s.spawn(dec.tokenize("p"), o);
+            CHECK(s.next_finished(u, {.with_truncated = true}) == u[0]);
+            s.join(u);
+            CHECK(s.thread(u[1]).n_generated == 4);
+            CHECK(s.thread(u[1]).cause == stop_cause::stop_rule);
+            // Two groups with rules at once: each counts and cancels only its own members.
+            controller::spawn_options one{.n = 3};
+            one.rules.stop_after_m = 3;
+            auto a = s.spawn(dec.tokenize("p"), one);
+            auto b = s.spawn(dec.tokenize("q"), o);
+            s.join(a);
+            s.join(b);
+            CHECK(s.thread(a[2]).kind() == controller::finish_class::answered);  // rule a never fired (2 answered)
+            CHECK(s.thread(b[1]).cause == stop_cause::stop_rule);
+        });
+    }
+}
+
+TEST_CASE("finish classes: KV exhaustion fails, budgets truncate") {
+    scripted_decoder dec(
+        {script{.text = "ab", .end = engine::finish_reason::kv_exhausted}, script{.text = std::string(100, 'x')}});
+    controller::session_options o = opts(boost::fibers::launch::post);
+    o.limits.max_total_tokens = 20;
+    session s(dec, o);
+    auto t = s.spawn(dec.tokenize("p"), {.n = 2});
+    s.join(t);
+    CHECK(s.thread(t[0]).finish == engine::finish_reason::kv_exhausted);
+    CHECK(s.thread(t[0]).kind() == controller::finish_class::failed);
+    CHECK(s.thread(t[1]).cause == stop_cause::budget_tokens);
+    CHECK(s.thread(t[1]).kind() == controller::finish_class::truncated);
+    CHECK(s.n_tokens_prompt() == 1);  // one prompt token, shared by both threads
 }
 
 TEST_CASE("token budget cancels every live thread and shows in status") {
