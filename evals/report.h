@@ -68,6 +68,10 @@ void mark_pareto(std::vector<report_row> & rows);
 result<report_data> build_report(const std::vector<stored_cell> & cells, const sweep_row & sweep,
                                  const std::optional<std::string> & baseline);
 
+// The cost axis of the Pareto front and plots, as the report states it.
+extern const char * const k_report_cost_axis;
+
+// Renderings (report_render.cpp).
 std::string report_json(const report_data & r);
 std::string report_markdown(const report_data & r, const std::string & plot_note);
 

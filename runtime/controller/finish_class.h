@@ -31,16 +31,11 @@ enum class finish_class {
 
 inline const char * finish_class_name(finish_class c) {
     switch (c) {
-        case finish_class::running:
-            return "running";
-        case finish_class::answered:
-            return "answered";
-        case finish_class::truncated:
-            return "truncated";
-        case finish_class::cancelled:
-            return "cancelled";
-        case finish_class::failed:
-            return "failed";
+    case finish_class::running: return "running";
+    case finish_class::answered: return "answered";
+    case finish_class::truncated: return "truncated";
+    case finish_class::cancelled: return "cancelled";
+    case finish_class::failed: return "failed";
     }
     return "?";
 }
@@ -50,29 +45,16 @@ inline const char * finish_class_name(finish_class c) {
 inline finish_class classify_finish(engine::finish_reason r, stop_cause why) {
     using engine::finish_reason;
     switch (r) {
-        case finish_reason::none:
-            return finish_class::running;
-        case finish_reason::eos:
-        case finish_reason::stop_token:
-        case finish_reason::stop_string:
-            return finish_class::answered;
-        case finish_reason::max_tokens:
-            return finish_class::truncated;
-        case finish_reason::kv_exhausted:
-            return finish_class::failed;
-        case finish_reason::cancelled:
-            break;
+    case finish_reason::none: return finish_class::running;
+    case finish_reason::eos:
+    case finish_reason::stop_token:
+    case finish_reason::stop_string: return finish_class::answered;
+    case finish_reason::max_tokens: return finish_class::truncated;
+    case finish_reason::kv_exhausted: return finish_class::failed;
+    case finish_reason::cancelled: break;
     }
-    switch (why) {
-        case stop_cause::budget_tokens:
-        case stop_cause::budget_wall:
-        case stop_cause::budget_kv:
-            return finish_class::truncated;
-        case stop_cause::fork_failed:
-            return finish_class::failed;
-        default:
-            return finish_class::cancelled;
-    }
+    if (is_budget_cause(why)) return finish_class::truncated;
+    return why == stop_cause::fork_failed ? finish_class::failed : finish_class::cancelled;
 }
 
 // The class of a stored finish name (thread_info::finish_name(): an engine finish reason name,

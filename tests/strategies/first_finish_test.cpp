@@ -33,22 +33,27 @@ TEST_CASE("first_finish: a single thread, and nobody answering") {
     CHECK(v.threads.size() == 1);
 }
 
-// Breaking it: counting a max_tokens cut as a finish lets thread 0 (lower index, same step) win
-// with the number its unfinished text happens to hold.
+// Breaking it: counting a max_tokens cut as a finish stops the race at thread 0's 12th token,
+// cancels thread 1 before it answers, and leaves no answer (or thread 0's "3").
 TEST_CASE("first_finish: a thread truncated at max_tokens does not win the race (unless truncated=vote)") {
     for (auto l : test::k_policies) {
-        test::scripted_decoder dec({test::script{.text = "\\boxed{3} zzzzzzzzzzzzzzzzzz"}, test::answer("aaaaa", "5")});
-        auto v = test::run(dec, "first_finish", {{"k", "2"}, {"max_tokens", "16"}}, l);
+        // Thread 0 is cut at its 12th token (as by max_tokens); thread 1 answers at 16.
+        test::scripted_decoder dec({test::script{.text = "\\boxed{3} zz", .end = engine::finish_reason::max_tokens},
+                                    test::answer("aaaaa", "5")});
+        auto v = test::run(dec, "first_finish", {{"k", "2"}}, l);
         CHECK(v.answer == "5");
         CHECK(v.threads[0].finish_class == "truncated");
+        CHECK(v.threads[0].n_tokens == 12);
         CHECK_FALSE(v.threads[0].voted);
+        CHECK(v.threads[1].finish_reason == "eos");
         CHECK(v.threads[1].voted);
-        CHECK(test::run(dec, "first_finish", {{"k", "2"}, {"max_tokens", "16"}, {"truncated", "vote"}}, l).answer ==
-              "3");
+        auto w = test::run(dec, "first_finish", {{"k", "2"}, {"truncated", "vote"}}, l);
+        CHECK(w.answer == "3");
+        CHECK(w.threads[1].finish_reason == "stopped_after_m_finished");
         // Nobody answering: no answer.
         test::scripted_decoder cut({test::script{.text = "\\boxed{3} " + std::string(40, 'z')}});
-        auto w = test::run(cut, "first_finish", {{"k", "3"}, {"max_tokens", "16"}}, l);
-        CHECK(!w.answer);
-        CHECK(w.n_tokens_total == 3 * 16);
+        auto x = test::run(cut, "first_finish", {{"k", "3"}, {"max_tokens", "16"}}, l);
+        CHECK(!x.answer);
+        CHECK(x.n_tokens_total == 3 * 16);
     }
 }
