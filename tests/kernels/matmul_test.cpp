@@ -16,13 +16,13 @@ using test::level_scope;
 namespace {
 
 constexpr dtype k_types[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q4_0, dtype::q4_1,
-                             dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q6_k};
+                             dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q5_k, dtype::q6_k};
 
 bool is_float(dtype t) { return t == dtype::f32 || t == dtype::f16 || t == dtype::bf16; }
 
 // Tolerance. The reference dots exact dequantised weights with f32 x in double. Quantised
-// kernels first round x to int8 per block of 32 (step amax/127, error uniform in +-amax/254,
-// sd ~ amax * 0.0023), so a dot over n_in values is off by a random walk of sd
+// kernels first round x to int8 per block of 32 or 256 (step amax/127, error uniform in
+// +-amax/254, sd ~ amax * 0.0023), so a dot over n_in values is off by a random walk of sd
 // ~ 0.0023 * sqrt(n_in) * rms(w) * amax; atol = 0.02 * sqrt(n_in) * rms(w) * max|x| is ~9 sd.
 // Float kernels only differ by f32 summation order: ~1e-6 relative per term, same walk.
 // rtol covers f32 rounding of large results.
@@ -110,6 +110,38 @@ TEST_CASE("matmul is batch invariant: n_tok, thread count and tile position do n
             for (int64_t tok = 0; tok < big; ++tok) {
                 CHECK(std::memcmp(shifted.data() + tok * (n_out - 1), all.data() + tok * n_out + 1,
                                   size_t(n_out - 1) * 4) == 0);
+            }
+        }
+    }
+}
+
+// The contract in kernels/cpu/matmul_format.h fixes every float operation of a quantised
+// (token, row) result, so each SIMD level must reproduce the scalar level's bits exactly, on
+// decode-sized and prefill-sized calls alike. A kernel that reassociated a float step, used
+// another activation rounding, or let an integer sum overflow would differ here.
+TEST_CASE("quantised matmul: every level gives the scalar level's bits") {
+    for (dtype t : k_types) {
+        if (is_float(t)) continue;
+        const int64_t be = block_elems(uint32_t(t)) == 256 ? 256 : 32;
+        for (const shape & s : {shape{37, be * 3, 1}, shape{19, be * 5, 3}, shape{40, be * 7, 29}}) {
+            std::mt19937 rng(uint32_t(s.n_out * 31 + s.n_tok + int(t)));
+            const std::vector<uint8_t> wdata = test::random_weights(rng, t, s.n_out, s.n_in);
+            // Activations with outliers, so blocks have very different scales.
+            std::vector<float> x = test::random_floats(rng, size_t(s.n_tok * s.n_in));
+            for (size_t i = 0; i < x.size(); i += 97) x[i] *= 40.0f;
+            const cpu::weight_view w{wdata.data(), t, s.n_out, s.n_in};
+            cpu::thread_pool pool(2);
+            std::vector<float> want(size_t(s.n_tok * s.n_out)), got(want.size());
+            {
+                level_scope scope(cpu::simd_level::scalar);
+                cpu::matmul(pool, w, x.data(), s.n_tok, want.data());
+            }
+            for (cpu::simd_level level : all_levels()) {
+                if (level == cpu::simd_level::scalar) continue;
+                level_scope scope(level);
+                INFO(dtype_name(uint32_t(t)), " ", cpu::simd_level_name(level), " n_in=", s.n_in, " n_tok=", s.n_tok);
+                cpu::matmul(pool, w, x.data(), s.n_tok, got.data());
+                CHECK(std::memcmp(got.data(), want.data(), got.size() * 4) == 0);
             }
         }
     }
