@@ -38,4 +38,17 @@ inline void q4_k_scale_min(const uint8_t * scales, int j, int & sc, int & m) {
     }
 }
 
+// All 8 scales (bytes 0-7 of *sc) and mins (bytes 0-7 of *mn) of a q4_k / q5_k block at once,
+// with 32-bit word operations (the same values as q4_k_scale_min).
+inline void q4_k_scales_mins(const uint8_t * scales, uint64_t & sc, uint64_t & mn) {
+    uint32_t u0, u1, u2;
+    __builtin_memcpy(&u0, scales, 4);
+    __builtin_memcpy(&u1, scales + 4, 4);
+    __builtin_memcpy(&u2, scales + 8, 4);
+    const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | ((u0 >> 6) & 0x03030303u) << 4;
+    const uint32_t mn_hi = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 6) & 0x03030303u) << 4;
+    sc = (u0 & 0x3f3f3f3fu) | uint64_t(sc_hi) << 32;
+    mn = (u1 & 0x3f3f3f3fu) | uint64_t(mn_hi) << 32;
+}
+
 }  // namespace tts::kernels::cpu

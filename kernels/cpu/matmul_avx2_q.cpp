@@ -124,24 +124,31 @@ inline __m128 row_f16(const uint8_t * const rp[4], size_t off) {
                                        short(load_u16(rp[2] + off)), short(load_u16(rp[3] + off)), 0, 0, 0, 0));
 }
 
-template <dtype T>
-void tile_q32(const tile_ctx & c) {
+// Tokens [t0, t0 + NT) (NT > 0: accumulators in registers) or all tokens (NT == 0: in c.facc).
+template <dtype T, int NT>
+void tile_q32(const tile_ctx & c, int64_t t0) {
     using W = wq<T>;
     constexpr xq_type f = xq_type_of(T);
     const mm_problem & p = *c.p;
     const int64_t nb = p.w->n_in / 32, ng = (nb + 1) / 2;
+    const int64_t t1 = NT ? t0 + NT : p.n_tok;
     const uint8_t * rp[4];
     for (int r = 0; r < 4; ++r) rp[r] = c.rows + size_t(std::min(r, c.nv - 1)) * c.rb;
-    for (int64_t t = 0; t < p.n_tok; ++t) c.facc[t] = _mm_setzero_ps();
+    __m128 racc[NT ? NT : 1];
+#pragma GCC unroll 2
+    for (int i = 0; i < (NT ? NT : 1); ++i) racc[i] = _mm_setzero_ps();
+    if (!NT) for (int64_t t = 0; t < p.n_tok; ++t) c.facc[t] = _mm_setzero_ps();
     for (int64_t g = 0; g < ng; ++g) {
         const bool has_b = 2 * g + 1 < nb;
         const size_t ba = size_t(2 * g) * W::bb, bb = has_b ? ba + W::bb : ba;
         __m256i w[4][2];
+#pragma GCC unroll 4
         for (int r = 0; r < 4; ++r) W::load(rp[r] + ba, rp[r] + bb, w[r]);
         const __m128 da = row_f16(rp, ba), db = row_f16(rp, bb);
         __m128 ma = _mm_setzero_ps(), mb = _mm_setzero_ps();
         if constexpr (W::has_min) ma = row_f16(rp, ba + 2), mb = row_f16(rp, bb + 2);
-        for (int64_t t = 0; t < p.n_tok; ++t) {
+#pragma GCC unroll 2
+        for (int64_t t = t0; t < t1; ++t) {
             const uint8_t * xr = p.xq + t * p.xq_stride;
             const __m256i x0 = _mm256_load_si256((const __m256i *)(xr + 64 * g));
             const __m256i x1 = _mm256_load_si256((const __m256i *)(xr + 64 * g + 32));
@@ -162,7 +169,7 @@ void tile_q32(const tile_ctx & c) {
                 tot = _mm256_add_epi32(tot, _mm256_setr_m128i(_mm_set1_epi32(nbx[0]), _mm_set1_epi32(has_b ? nbx[1] : 0)));
             }
             const __m256 fv = _mm256_cvtepi32_ps(tot);
-            __m128 acc = c.facc[t];
+            __m128 acc = NT ? racc[NT ? t - t0 : 0] : c.facc[t];
             acc = _mm_fmadd_ps(_mm256_castps256_ps128(fv), _mm_mul_ps(da, _mm_set1_ps(dx[0])), acc);
             if constexpr (f.has_s) {
                 const float * s = reinterpret_cast<const float *>(xr + c.l.off_s) + 2 * g;
@@ -174,9 +181,11 @@ void tile_q32(const tile_ctx & c) {
             } else if (has_b) {
                 acc = _mm_fmadd_ps(_mm256_extractf128_ps(fv, 1), _mm_mul_ps(db, _mm_set1_ps(dx[1])), acc);
             }
-            c.facc[t] = acc;
+            if (NT) racc[NT ? t - t0 : 0] = acc;
+            else c.facc[t] = acc;
         }
     }
+    for (int i = 0; i < NT; ++i) c.facc[t0 + i] = racc[i];
 }
 
 // ---- K-quants: a super-block of a row as 8 ymm of u8 values + int16 multipliers ---------
@@ -189,24 +198,18 @@ struct ksb {
     float d, ndmin;
 };
 
-inline void k4_scales_mins(const uint8_t * s, uint8_t sc[8], uint8_t mn[8]) {
-    for (int j = 0; j < 8; ++j) {
-        int a, m;
-        q4_k_scale_min(s, j, a, m);
-        sc[j] = uint8_t(a);
-        mn[j] = uint8_t(m);
-    }
-}
-
 inline float f16(uint16_t h) { return _cvtsh_ss(h); }
 
 // Q4_K / Q5_K: w[s] = storage slot s of the k4pairs order (sub-block k_slot[s]).
 template <bool five>
 void unpack_k45(const uint8_t * b, ksb & o) {
     const uint8_t * qs = b + (five ? 48 : 16);
-    uint8_t sc[8], mn[8];
-    k4_scales_mins(b + 4, sc, mn);
+    uint64_t sc8, mn8;
+    q4_k_scales_mins(b + 4, sc8, mn8);
+    // int16 scales in every 128-bit lane; pshufb spreads scale j over all 16 lanes.
+    const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
     const __m256i h = five ? _mm256_loadu_si256((const __m256i *)(b + 16)) : _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {   // qs[32c..32c+32): sub-blocks 2c (low nibbles), 2c+1 (high)
         const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
         __m256i lo = _mm256_and_si256(q, _mm256_set1_epi8(0x0f));
@@ -220,18 +223,20 @@ void unpack_k45(const uint8_t * b, ksb & o) {
         constexpr int slot_of[8] = {0, 2, 1, 3, 4, 6, 5, 7};
         o.w[slot_of[2 * c]] = lo;
         o.w[slot_of[2 * c + 1]] = hi;
-        o.mul[slot_of[2 * c]] = _mm256_set1_epi16(sc[2 * c]);
-        o.mul[slot_of[2 * c + 1]] = _mm256_set1_epi16(sc[2 * c + 1]);
+        o.mul[slot_of[2 * c]] = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(short(0x0100 + 0x0202 * (2 * c))));
+        o.mul[slot_of[2 * c + 1]] = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(short(0x0100 + 0x0202 * (2 * c + 1))));
     }
-    o.mn = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+    o.mn = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn8)));
     o.d = f16(load_u16(b));
     o.ndmin = -f16(load_u16(b + 2));
 }
 
 void unpack_k6(const uint8_t * b, ksb & o) {
     const block_q6_k & k = *reinterpret_cast<const block_q6_k *>(b);
+#pragma GCC unroll 2
     for (int h = 0; h < 2; ++h) {
         const __m256i qh = _mm256_loadu_si256((const __m256i *)(k.qh + 32 * h));
+#pragma GCC unroll 4
         for (int q = 0; q < 4; ++q) {   // 32 values 128h + 32q: sub-blocks 8h + 2q, 8h + 2q + 1
             __m256i lo = _mm256_loadu_si256((const __m256i *)(k.ql + 64 * h + 32 * (q % 2)));
             if (q >= 2) lo = _mm256_srli_epi16(lo, 4);
@@ -256,6 +261,7 @@ void tile_k(const tile_ctx & c) {
     for (int64_t t = 0; t < p.n_tok; ++t) c.facc[t] = _mm_setzero_ps();
     alignas(32) ksb k[4];
     for (int64_t sb = 0; sb < n_sb; ++sb) {
+#pragma GCC unroll 4
         for (int r = 0; r < 4; ++r) {
             const uint8_t * b = c.rows + size_t(std::min(r, c.nv - 1)) * c.rb + size_t(sb) * bbk;
             if constexpr (T == dtype::q6_k) unpack_k6(b, k[r]);
@@ -314,8 +320,13 @@ void rows(const mm_problem & p, int64_t r0, int64_t r1) {
         c.o0 = o0;
         c.nv = int(std::min<int64_t>(4, r1 - o0));
         c.rows = static_cast<const uint8_t *>(p.w->data) + size_t(o0) * c.rb;
-        if constexpr (xq_type_of(T).blk == 32) tile_q32<T>(c);
-        else tile_k<T>(c);
+        if constexpr (xq_type_of(T).blk == 32) {
+            if (p.n_tok == 1) tile_q32<T, 1>(c, 0);
+            else if (p.n_tok == 2) tile_q32<T, 2>(c, 0);
+            else tile_q32<T, 0>(c, 0);
+        } else {
+            tile_k<T>(c);
+        }
         for (int64_t t = 0; t < p.n_tok; ++t) {
             alignas(16) float out[4];
             _mm_store_ps(out, c.facc[t]);

@@ -23,11 +23,9 @@ inline __m512i halves_epi8(char lo, char hi) {
 
 // The 6-bit scales (low 64 bits) and mins (high 64 bits) of a Q4_K/Q5_K block, one byte each.
 inline __m128i k4_scales_mins(const uint8_t * s) {
-    const uint32_t u0 = uint32_t(load_i32(s)), u1 = uint32_t(load_i32(s + 4)), u2 = uint32_t(load_i32(s + 8));
-    const uint32_t sc_lo = u0 & 0x3f3f3f3fu, mn_lo = u1 & 0x3f3f3f3fu;
-    const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | ((u0 >> 6) & 0x03030303u) << 4;
-    const uint32_t mn_hi = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 6) & 0x03030303u) << 4;
-    return _mm_setr_epi32(int(sc_lo), int(sc_hi), int(mn_lo), int(mn_hi));
+    uint64_t sc, mn;
+    q4_k_scales_mins(s, sc, mn);
+    return _mm_set_epi64x(int64_t(mn), int64_t(sc));
 }
 
 // Per type: block bytes; byte offset of a 32-bit word holding d (and dmin) as f16 halves;
