@@ -29,7 +29,7 @@ rows_fn rows_q32(dtype t);   // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0   (matmul_avx512_q3
 rows_fn rows_qk(dtype t);    // Q4_K, Q5_K, Q6_K               (matmul_avx512_qk.cpp)
 
 // In place: r[k] lane j <- old r[j] lane k (a 16 x 16 transpose of int32 lanes).
-inline void transpose16(__m512i r[16]) {
+__attribute__((always_inline)) inline void transpose16(__m512i r[16]) {
     __m512i t[16];
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
