@@ -51,7 +51,7 @@ const char * dtype_name(uint32_t id) {
 std::optional<dtype> weight_dtype(uint32_t id) {
     switch (dtype(id)) {
     case dtype::f32: case dtype::f16: case dtype::bf16: case dtype::q4_0: case dtype::q4_1:
-    case dtype::q5_0: case dtype::q5_1: case dtype::q8_0: case dtype::q4_k: case dtype::q6_k:
+    case dtype::q5_0: case dtype::q5_1: case dtype::q8_0: case dtype::q4_k: case dtype::q5_k: case dtype::q6_k:
         return dtype(id);
     default:
         return std::nullopt;

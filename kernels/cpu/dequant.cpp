@@ -60,6 +60,21 @@ void q4_k(const block_q4_k & b, float * y) {
     }
 }
 
+void q5_k(const block_q5_k & b, float * y) {
+    const float d = f16_to_f32(b.d), dmin = f16_to_f32(b.dmin);
+    for (int c = 0; c < 4; ++c) {
+        int sc0, m0, sc1, m1;
+        q4_k_scale_min(b.scales, 2 * c, sc0, m0);
+        q4_k_scale_min(b.scales, 2 * c + 1, sc1, m1);
+        for (int l = 0; l < 32; ++l) {
+            const int q0 = (b.qs[32 * c + l] & 15) | ((b.qh[l] >> (2 * c)) & 1) << 4;
+            const int q1 = (b.qs[32 * c + l] >> 4) | ((b.qh[l] >> (2 * c + 1)) & 1) << 4;
+            y[64 * c + l] = d * float(sc0) * float(q0) - dmin * float(m0);
+            y[64 * c + 32 + l] = d * float(sc1) * float(q1) - dmin * float(m1);
+        }
+    }
+}
+
 void q6_k(const block_q6_k & b, float * y) {
     const float d = f16_to_f32(b.d);
     for (int n = 0; n < 2; ++n) {
@@ -99,6 +114,7 @@ void dequantize_row(dtype t, const void * row, float * out, int64_t n) {
     case dtype::q5_1: return blocks<block_q5_1, q5<block_q5_1, true>>(row, out, n, 32);
     case dtype::q8_0: return blocks<block_q8_0, q8_0>(row, out, n, 32);
     case dtype::q4_k: return blocks<block_q4_k, q4_k>(row, out, n, 256);
+    case dtype::q5_k: return blocks<block_q5_k, q5_k>(row, out, n, 256);
     case dtype::q6_k: return blocks<block_q6_k, q6_k>(row, out, n, 256);
     default: TTS_CHECK(false, "unsupported weight type %s reached a kernel", dtype_name(uint32_t(t)));
     }

@@ -57,8 +57,8 @@ void matmul(thread_pool & pool, const weight_view & w, const float * x, int64_t 
         else pool.run(quantize_rows);
     }
     pool.run([&](int ith, int nth) {
-        // Contiguous row ranges, even-sized so row tiles of 2 rarely straddle threads.
-        const int64_t per = ((w.n_out + nth - 1) / nth + 1) & ~int64_t(1);
+        // Contiguous row ranges in whole tiles of 16 rows (the SIMD kernels' panel height).
+        const int64_t per = ((w.n_out + nth - 1) / nth + 15) & ~int64_t(15);
         const int64_t r0 = std::min<int64_t>(w.n_out, per * ith);
         const int64_t r1 = std::min<int64_t>(w.n_out, r0 + per);
         if (r0 < r1) k.rows(p, r0, r1);

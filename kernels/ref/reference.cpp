@@ -54,16 +54,21 @@ void dequant_block(dtype t, const uint8_t * b, float * y) {
     case dtype::q8_0:
         for (int j = 0; j < 32; ++j) y[j] = rdf16(b) * float(int8_t(b[2 + j]));
         break;
-    case dtype::q4_k: {
+    case dtype::q4_k:
+    case dtype::q5_k: {
+        // q5_k: d, dmin, scales[12], qh[32], qs[128]; bit `sub` of qh[l] is bit 4 of value l.
+        const bool five = t == dtype::q5_k;
         const float d = rdf16(b), dmin = rdf16(b + 2);
         const uint8_t * sc = b + 4;
-        const uint8_t * qs = b + 16;
+        const uint8_t * qh = b + 16;
+        const uint8_t * qs = b + (five ? 48 : 16);
         for (int sub = 0; sub < 8; ++sub) {
             int s, m;
             q4_k_sm(sc, sub, s, m);
             for (int l = 0; l < 32; ++l) {
                 const uint8_t byte = qs[(sub / 2) * 32 + l];
-                const int q = sub % 2 == 0 ? byte & 15 : byte >> 4;
+                int q = sub % 2 == 0 ? byte & 15 : byte >> 4;
+                if (five) q += 16 * ((qh[l] >> sub) & 1);
                 y[sub * 32 + l] = d * float(s) * float(q) - dmin * float(m);
             }
         }

@@ -17,6 +17,7 @@ TEST_CASE("dtype names and geometry") {
     CHECK(block_bytes(uint32_t(dtype::q4_1)) == 20);
     CHECK(block_bytes(uint32_t(dtype::q8_0)) == 34);
     CHECK(block_bytes(uint32_t(dtype::q4_k)) == 144);
+    CHECK(block_bytes(uint32_t(dtype::q5_k)) == 176);   // ggml-common.h: d, dmin, scales[12], qh[32], qs[128]
     CHECK(block_bytes(uint32_t(dtype::q6_k)) == 210);
     CHECK(row_bytes(uint32_t(dtype::q4_1), 576) == 18 * 20);
     CHECK(row_bytes(uint32_t(dtype::q8_0), 33) == 0);
@@ -26,8 +27,8 @@ TEST_CASE("dtype names and geometry") {
 
 TEST_CASE("weight_dtype accepts exactly the types the kernels implement") {
     for (dtype t : {dtype::f32, dtype::f16, dtype::bf16, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1,
-                    dtype::q8_0, dtype::q4_k, dtype::q6_k}) {
+                    dtype::q8_0, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
         CHECK(weight_dtype(uint32_t(t)) == t);
     }
-    for (uint32_t id : {9u, 10u, 11u, 13u, 15u, 16u, 4u, 1000u}) CHECK_FALSE(weight_dtype(id).has_value());
+    for (uint32_t id : {9u, 10u, 11u, 15u, 16u, 4u, 1000u}) CHECK_FALSE(weight_dtype(id).has_value());
 }

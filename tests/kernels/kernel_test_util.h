@@ -72,7 +72,8 @@ inline std::vector<uint8_t> random_weights(std::mt19937 & rng, dtype t, int64_t 
         switch (t) {
         case dtype::q4_0: case dtype::q5_0: case dtype::q8_0: put_f16(b, 4 * d(rng)); break;
         case dtype::q4_1: case dtype::q5_1: put_f16(b, 4 * d(rng)); put_f16(b + 2, m(rng)); break;
-        case dtype::q4_k: put_f16(b, d(rng)); put_f16(b + 2, d(rng) / 4); break;   // x 6-bit scales
+        case dtype::q4_k: case dtype::q5_k:
+            put_f16(b, d(rng)); put_f16(b + 2, d(rng) / 4); break;   // x 6-bit scales
         case dtype::q6_k: put_f16(b + 208, d(rng) / 8); break;                      // x int8 scales
         default: FAIL("random_weights: no generator for this type");
         }

@@ -16,13 +16,13 @@ using test::level_scope;
 namespace {
 
 constexpr dtype k_types[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q4_0, dtype::q4_1,
-                             dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q6_k};
+                             dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q5_k, dtype::q6_k};
 
 bool is_float(dtype t) { return t == dtype::f32 || t == dtype::f16 || t == dtype::bf16; }
 
 // Tolerance. The reference dots exact dequantised weights with f32 x in double. Quantised
-// kernels first round x to int8 per block of 32 (step amax/127, error uniform in +-amax/254,
-// sd ~ amax * 0.0023), so a dot over n_in values is off by a random walk of sd
+// kernels first round x to int8 per block of 32 or 256 (step amax/127, error uniform in
+// +-amax/254, sd ~ amax * 0.0023), so a dot over n_in values is off by a random walk of sd
 // ~ 0.0023 * sqrt(n_in) * rms(w) * amax; atol = 0.02 * sqrt(n_in) * rms(w) * max|x| is ~9 sd.
 // Float kernels only differ by f32 summation order: ~1e-6 relative per term, same walk.
 // rtol covers f32 rounding of large results.
@@ -110,6 +110,86 @@ TEST_CASE("matmul is batch invariant: n_tok, thread count and tile position do n
             for (int64_t tok = 0; tok < big; ++tok) {
                 CHECK(std::memcmp(shifted.data() + tok * (n_out - 1), all.data() + tok * n_out + 1,
                                   size_t(n_out - 1) * 4) == 0);
+            }
+        }
+    }
+}
+
+// The contract in kernels/cpu/matmul_format.h fixes every float operation of a quantised
+// (token, row) result, so each SIMD level must reproduce the scalar level's bits exactly, on
+// decode-sized and prefill-sized calls alike. A kernel that reassociated a float step, used
+// another activation rounding, or let an integer sum overflow would differ here.
+TEST_CASE("quantised matmul: every level gives the scalar level's bits") {
+    for (dtype t : k_types) {
+        if (is_float(t)) continue;
+        const int64_t be = block_elems(uint32_t(t)) == 256 ? 256 : 32;
+        for (const shape & s : {shape{37, be * 3, 1}, shape{19, be * 5, 3}, shape{40, be * 7, 29}}) {
+            std::mt19937 rng(uint32_t(s.n_out * 31 + s.n_tok + int(t)));
+            const std::vector<uint8_t> wdata = test::random_weights(rng, t, s.n_out, s.n_in);
+            // Activations with outliers, so blocks have very different scales.
+            std::vector<float> x = test::random_floats(rng, size_t(s.n_tok * s.n_in));
+            for (size_t i = 0; i < x.size(); i += 97) x[i] *= 40.0f;
+            const cpu::weight_view w{wdata.data(), t, s.n_out, s.n_in};
+            cpu::thread_pool pool(2);
+            std::vector<float> want(size_t(s.n_tok * s.n_out)), got(want.size());
+            {
+                level_scope scope(cpu::simd_level::scalar);
+                cpu::matmul(pool, w, x.data(), s.n_tok, want.data());
+            }
+            for (cpu::simd_level level : all_levels()) {
+                if (level == cpu::simd_level::scalar) continue;
+                level_scope scope(level);
+                INFO(dtype_name(uint32_t(t)), " ", cpu::simd_level_name(level), " n_in=", s.n_in, " n_tok=", s.n_tok);
+                cpu::matmul(pool, w, x.data(), s.n_tok, got.data());
+                CHECK(std::memcmp(got.data(), want.data(), got.size() * 4) == 0);
+            }
+        }
+    }
+}
+
+// Quantised kernels see x rounded to int8 per block (32 values, 256 for K-quants: d = amax/127,
+// nearest even). Given that same rounded x, they must match the reference to f32 rounding:
+// a wrong scale, min or offset on any block (which the quantisation-noise tolerance above could
+// hide) shows up here as an error many orders of magnitude above the bound.
+TEST_CASE("quantised matmul equals the reference on the rounded activations") {
+    for (dtype t : k_types) {
+        if (is_float(t)) continue;
+        const int blk = block_elems(uint32_t(t)) == 256 ? 256 : 32;
+        for (const shape & s : {shape{21, blk * 3, 1}, shape{37, blk * 5, 2}, shape{19, blk * 4, 9}}) {
+            std::mt19937 rng(uint32_t(s.n_in + s.n_tok * 7 + int(t)));
+            const std::vector<uint8_t> wdata = test::random_weights(rng, t, s.n_out, s.n_in);
+            std::vector<float> x = test::random_floats(rng, size_t(s.n_tok * s.n_in));
+            for (size_t i = 0; i < x.size(); i += 53) x[i] *= 25.0f;
+            std::vector<float> xr(x.size());   // x as the kernels see it
+            for (size_t b = 0; b < x.size(); b += size_t(blk)) {
+                float amax = 0;
+                for (int j = 0; j < blk; ++j) amax = std::max(amax, std::fabs(x[b + j]));
+                const float d = amax / 127.0f, id = amax > 0 ? 127.0f / amax : 0.0f;
+                for (int j = 0; j < blk; ++j) xr[b + j] = std::nearbyint(x[b + j] * id) * d;
+            }
+            const cpu::weight_view w{wdata.data(), t, s.n_out, s.n_in};
+            std::vector<float> want(size_t(s.n_tok * s.n_out)), got(want.size());
+            ref::matmul(w, xr.data(), s.n_tok, want.data());
+            std::vector<float> wf(size_t(s.n_out * s.n_in));
+            ref::dequantize_row(t, wdata.data(), wf.data(), s.n_out * s.n_in);
+            cpu::thread_pool pool(2);
+            for (cpu::simd_level level : all_levels()) {
+                level_scope scope(level);
+                cpu::matmul(pool, w, x.data(), s.n_tok, got.data());
+                for (int64_t tok = 0; tok < s.n_tok; ++tok) {
+                    for (int64_t o = 0; o < s.n_out; ++o) {
+                        double mag = 0;   // sum |w x|: the scale of f32 rounding in this dot
+                        for (int64_t i = 0; i < s.n_in; ++i) mag += std::fabs(double(wf[o * s.n_in + i]) * xr[tok * s.n_in + i]);
+                        const double diff = std::fabs(double(got[tok * s.n_out + o]) - want[tok * s.n_out + o]);
+                        if (diff > 1e-5 * mag + 1e-6) {
+                            FAIL_CHECK(dtype_name(uint32_t(t)) << " " << cpu::simd_level_name(level) << " n_in=" << s.n_in
+                                       << " tok " << tok << " row " << o << ": got " << got[tok * s.n_out + o] << " want "
+                                       << want[tok * s.n_out + o] << " (|w x| sum " << mag << ")");
+                            tok = s.n_tok;
+                            break;
+                        }
+                    }
+                }
             }
         }
     }
