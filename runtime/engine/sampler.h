@@ -40,9 +40,14 @@ public:
 
 private:
     double next_uniform();   // [0, 1), 53 random bits
+    void sorted_head(const float * prob, int32_t n_vocab, double & total);
+    void top_logprobs(const float * logits, int32_t n_vocab, float max_logit, double log_z,
+                      std::vector<std::pair<int32_t, float>> & out);
     sampling_params p_;
     uint64_t state_;
-    std::vector<std::pair<float, int32_t>> cand_;   // scratch: (prob, id)
+    std::vector<float> prob_;                       // scratch: [n_vocab] tempered probabilities
+    std::vector<std::pair<float, int32_t>> cand_;   // scratch: (prob, id), sorted head
+    std::vector<int32_t> idx_;                      // scratch: [n_vocab] selected ids
 };
 
 }  // namespace tts::engine

@@ -19,8 +19,10 @@ struct kv_fixture {
 
     // Sequence s holds seq_lens[s] tokens; pages are a random permutation of the pool (with
     // 3 spare pages) so logical and physical order never agree. K/V start random in [-1, 1].
+    // With n_shared_pages > 0, every sequence's first n_shared_pages pages are sequence 0's (as
+    // after forking K threads from one prompt); their own copies stay unused in the pool.
     kv_fixture(std::mt19937 & rng, int32_t n_layers, int32_t n_kv_heads, int32_t head_dim, int32_t block_size,
-               const std::vector<int32_t> & seq_lens)
+               const std::vector<int32_t> & seq_lens, int32_t n_shared_pages = 0)
         : lens(seq_lens) {
         indptr.push_back(0);
         for (int32_t len : seq_lens) indptr.push_back(indptr.back() + (len + block_size - 1) / block_size);
@@ -29,6 +31,10 @@ struct kv_fixture {
         std::iota(perm.begin(), perm.end(), 0);
         std::shuffle(perm.begin(), perm.end(), rng);
         indices.assign(perm.begin(), perm.begin() + indptr.back());
+        for (size_t s = 1; s < seq_lens.size(); ++s) {
+            for (int32_t i = 0; i < n_shared_pages && indptr[s] + i < indptr[s + 1]; ++i)
+                indices[size_t(indptr[s] + i)] = indices[size_t(i)];
+        }
         view.n_layers = n_layers;
         view.n_kv_heads = n_kv_heads;
         view.head_dim = head_dim;
