@@ -51,7 +51,7 @@ $(BUILD)/reference/tiny_%_reference.json: $(BUILD)/reference/tiny-%.gguf evals/s
 
 # The real Qwen2.5-Coder-0.5B file (qwen2, Q4_K_M with Q5_0 tensors): a prompt subset and 16 greedy
 # tokens, so its reference test stays within ~2 minutes while its Q5_0 path is scalar.
-QWEN05_PROMPTS := plain_short,code,digits_punct,unicode,chat_with_system
+QWEN05_PROMPTS := plain_short,code,digits_punct,unicode,chat_single_turn,chat_with_system
 $(BUILD)/reference/qwen2.5-coder-0.5b_reference.json: $(QWEN05) evals/scripts/llama_reference.py | peer
 	@mkdir -p $(dir $@)
 	$(PEER_PY) evals/scripts/llama_reference.py --model $< --out $@ --greedy 16 --prompts $(QWEN05_PROMPTS)
