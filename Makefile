@@ -75,11 +75,15 @@ demo: deps model build
 quants: model peer
 	$(PEER_PY) evals/scripts/make_quants.py --model $(MODEL)
 
-# Throughput beside llama.cpp (not a test): K threads sharing a 256-token prompt.
-bench: deps model peer build quants
-	$(BUILD)/ttscale bench --model $(MODEL)
+# Throughput beside llama.cpp's best configuration per K and metric (not a test): K threads sharing
+# a 256-token prompt, 3 interleaved reps. The Qwen rows generate 32 tokens per thread to bound the
+# time while their kernels are slow (see evals/bench/README.md for the expected duration).
+bench: deps model peer build quants $(QWEN05) $(QWEN15)
+	$(BUILD)/ttscale bench --model $(MODEL) --k 1,8,32
 	$(BUILD)/ttscale bench --model models/SmolLM2-135M-Instruct.Q8_0.gguf --k 1,8
 	$(BUILD)/ttscale bench --model models/SmolLM2-135M-Instruct.Q4_0.gguf --k 1,8
+	$(BUILD)/ttscale bench --model qwen2.5-coder-0.5b --k 1,8,32 --gen-tokens 32
+	$(BUILD)/ttscale bench --model qwen2.5-coder-1.5b --k 1,8,32 --gen-tokens 32
 
 clean:
 	rm -rf $(BUILD)
