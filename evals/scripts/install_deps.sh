@@ -9,6 +9,7 @@ packages=(
   libboost-json1.81-dev libboost-system1.81-dev
   libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev doctest-dev
   libsqlite3-dev libpcre2-dev libxxhash-dev python3-matplotlib
+  python3-pip python3-yaml
 )
 
 missing=()

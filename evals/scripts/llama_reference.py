@@ -229,6 +229,7 @@ def main() -> int:
                                                     "SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--greedy", type=int, default=64, help="greedy tokens per prompt (default 64)")
+    ap.add_argument("--prompts", help="comma-separated prompt names to keep (default: all); for large models")
     args = ap.parse_args()
     model_path = os.path.abspath(args.model)
 
@@ -252,6 +253,13 @@ def main() -> int:
         for n, msgs in CHAT_PROMPTS:
             prompts.append({"name": n, "kind": "chat", "messages": msgs,
                             "text": render_chat(template, msgs, True, bos_str, eos_str)})
+
+    if args.prompts:
+        keep = args.prompts.split(",")
+        unknown = sorted(set(keep) - {p["name"] for p in prompts})
+        if unknown:
+            raise SystemExit(f"--prompts: unknown prompt name(s) {', '.join(unknown)}")
+        prompts = [p for p in prompts if p["name"] in keep]
 
     out_prompts = []
     for p in prompts:

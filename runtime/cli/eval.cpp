@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "evals/model_registry.h"
 #include "evals/runner.h"
 #include "runtime/cli/commands.h"
 #include "runtime/controller/engine_backend.h"
@@ -72,7 +73,9 @@ result<eval::cell_runner> make_cell_runner(const eval::sweep_plan &) {
             state->backend.reset();
             if (state->eng) state->eng->stop();
             state->eng.reset();
-            auto dec = model::decoder::load(r.model.path, r.config.engine.threads);
+            result<std::string> path = eval::try_resolve_model(r.model.path);  // missing: says `make model NAME=...`
+            if (!path) return path.error();
+            auto dec = model::decoder::load(path.value(), r.config.engine.threads);
             if (!dec) return dec.error();
             state->dec = std::move(dec).value();
             engine::engine_options eo;

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "evals/model_registry.h"
 #include "runtime/cli/commands.h"
 #include "runtime/engine/engine.h"
 #include "runtime/model/decoder.h"
@@ -45,7 +46,12 @@ struct thread_output {
 };
 
 int run_generate(const generate_options & o) {
-    auto dec = model::decoder::load(o.model, o.threads);
+    result<std::string> path = eval::try_resolve_model(o.model);  // a registry name or a path
+    if (!path) {
+        fmt::print(stderr, "ttscale generate: {}\n", path.error().message());
+        return 1;
+    }
+    auto dec = model::decoder::load(path.value(), o.threads);
     if (!dec) {
         fmt::print(stderr, "ttscale generate: {}\n", dec.error().message());
         return 1;
@@ -158,7 +164,7 @@ int run_generate(const generate_options & o) {
 void add_generate(CLI::App & app, int & exit_code) {
     auto o = std::make_shared<generate_options>();
     CLI::App * c = app.add_subcommand("generate", "Decode K completions of one prompt sharing its KV cache");
-    c->add_option("--model,-m", o->model, "GGUF model file")->capture_default_str();
+    c->add_option("--model,-m", o->model, "GGUF model file, or a registry name (configs/models/)")->capture_default_str();
     c->add_option("--prompt,-p", o->prompt, "Prompt text (a user message unless --raw)")->required();
     c->add_option("--system", o->system, "System message for the chat template");
     c->add_flag("--raw", o->raw, "Use the prompt as is, without the chat template");

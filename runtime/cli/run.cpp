@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "evals/dataset.h"
+#include "evals/model_registry.h"
 #include "runtime/cli/commands.h"
 #include "runtime/controller/engine_backend.h"
 #include "runtime/controller/session.h"
@@ -148,7 +149,9 @@ int run_run(const run_options & o) {
     }
     if (text.empty()) return fail("no problem (use --prompt or --problem-file)");
 
-    auto dec = model::decoder::load(o.model, o.threads);
+    result<std::string> path = eval::try_resolve_model(o.model);  // a registry name or a path
+    if (!path) return fail(path.error().message());
+    auto dec = model::decoder::load(path.value(), o.threads);
     if (!dec) return fail(dec.error().message());
     engine::engine_options eo;
     eo.kv_bytes = size_t(o.kv_mib * 1048576.0);
@@ -184,7 +187,7 @@ void add_run(CLI::App & app, int & exit_code) {
     c->add_option("--prompt,-p", o->prompt, "The problem text (a user message)");
     c->add_option("--problem-file", o->problem_file, "JSONL dataset");
     c->add_option("--problem-index", o->problem_index, "0-based problem in --problem-file")->capture_default_str();
-    c->add_option("--model,-m", o->model, "GGUF model file")->capture_default_str();
+    c->add_option("--model,-m", o->model, "GGUF model file, or a registry name (configs/models/)")->capture_default_str();
     c->add_option("--seed,-s", o->seed)->capture_default_str();
     c->add_option("--threads", o->threads, "CPU worker threads")->capture_default_str()->check(CLI::Range(1, 256));
     c->add_option("--kv-mib", o->kv_mib, "KV cache pool size in MiB")->capture_default_str()->check(CLI::Range(1.0, 1e6));

@@ -104,6 +104,7 @@ TEST_CASE("sweep_config: every shipped config parses") {
     int n = 0;
     for (const auto & e : std::filesystem::recursive_directory_iterator("configs")) {
         if (e.path().extension() != ".yaml") continue;
+        if (e.path().parent_path() == "configs/models") continue;  // the model registry, not sweeps
         const std::string p = e.path().string();
         tts::result<sweep_config> c = try_read_sweep_config(p);
         CHECK_MESSAGE(c.is_ok(), p, ": ", (c.is_ok() ? std::string() : c.error().message()));
