@@ -88,6 +88,7 @@ TEST_CASE("equivalent is symmetric") {
     for (bool is_lenient : {false, true})
         for (const char * a : xs)
             for (const char * b : xs)
-                CHECK_MESSAGE(equivalent(a, b, {.is_percent_lenient = is_lenient}) == equivalent(b, a, {.is_percent_lenient = is_lenient}), a,
-                              " vs ", b);
+                CHECK_MESSAGE(equivalent(a, b, {.rel_tol = 1e-6, .is_percent_lenient = is_lenient}) ==
+                                  equivalent(b, a, {.rel_tol = 1e-6, .is_percent_lenient = is_lenient}),
+                              a, " vs ", b);
 }
