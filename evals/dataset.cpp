@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "strategies/answer/equivalent.h"
+
 namespace tts::eval {
 namespace {
 
@@ -127,6 +129,18 @@ std::string dataset_name_of(const std::string & path) {
     const std::filesystem::path p(path);
     const std::string folder = p.parent_path().filename().string();
     return folder.empty() ? p.stem().string() : folder;
+}
+
+std::optional<grading_mode> try_parse_grading(std::string_view text) {
+    if (text == "exact") return grading_mode::exact;
+    if (text == "percent_lenient") return grading_mode::percent_lenient;
+    return std::nullopt;
+}
+
+const char * to_string(grading_mode g) { return g == grading_mode::percent_lenient ? "percent_lenient" : "exact"; }
+
+bool is_graded_correct(std::string_view answer, std::string_view gold, grading_mode g) {
+    return strategy::equivalent(answer, gold, {.is_percent_lenient = g == grading_mode::percent_lenient});
 }
 
 result<dataset_fields> try_known_fields(std::string_view name) {

@@ -2,13 +2,15 @@
 //
 // A dataset owns its problems. Each problem keeps its 1-based line number in the file as its id,
 // so ids stay stable whatever subset is taken. The gold answer is stored as text, as written
-// (gsm8k "1,200", aime "025", singleop 14.0 -> "14"): compare it with equivalent(), never ==.
+// (gsm8k "1,200", aime "025", singleop 14.0 -> "14"): compare it with is_graded_correct() under
+// the dataset's grading mode (exact unless the dataset says percent_lenient), never ==.
 // Reading is an expected failure path (R4 tier 2): a missing file, a malformed line, a missing
 // or mistyped field is a status naming the file, the line and the reason; nothing throws.
 // Plain values; not tied to any fiber or thread.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,11 +24,18 @@ enum class answer_kind {
     gsm8k_hash,  // the answer field is a worked solution ending in "#### <answer>"
 };
 
-// Which JSON fields hold what. Defaults read GSM8K.
+// How an answer is graded against the gold (strategy::equivalent, strategies/answer/equivalent.h).
+enum class grading_mode {
+    exact,            // the default, and every known dataset's: equal exact values (2 != 200)
+    percent_lenient,  // Qwen2.5-Math's grader: also the gold x 100 or / 100 (45 == 0.45, 2 == 200)
+};
+
+// Which JSON fields hold what, and how answers are graded. Defaults read GSM8K.
 struct dataset_fields {
     std::string question_field = "question";  // string field holding the problem text
     std::string answer_field = "answer";      // string or number field holding the gold answer
     answer_kind kind = answer_kind::gsm8k_hash;
+    grading_mode grading = grading_mode::exact;
 };
 
 struct problem {
@@ -62,8 +71,16 @@ result<dataset> try_parse_dataset(std::string_view text, std::string_view name, 
 dataset select_subset(const dataset & d, const subset_spec & spec);
 
 // The field mappings of the datasets in evals/datasets/ ("gsm8k", "multiarith", "singleop",
-// "amc23", "aime24"). Unknown name -> not_found.
+// "amc23", "aime24"), all graded exactly. Unknown name -> not_found.
 result<dataset_fields> try_known_fields(std::string_view dataset_name);
+
+// "exact" / "percent_lenient" (the sweep YAML's `grading:` values); nullopt for anything else.
+std::optional<grading_mode> try_parse_grading(std::string_view text);
+const char * to_string(grading_mode g);
+
+// Whether `answer` is a correct answer to a problem whose gold answer is `gold`, graded the way
+// `g` says. Callers: the sweep runner and the offline replay.
+bool is_graded_correct(std::string_view answer, std::string_view gold, grading_mode g);
 
 // The name a dataset file goes by when none is given: its folder's name
 // (evals/datasets/multiarith/test.jsonl -> "multiarith"), else the file's stem.

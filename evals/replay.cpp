@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "evals/dataset.h"
 #include "strategies/answer/equivalent.h"
 #include "strategies/replay.h"
 
@@ -71,6 +72,22 @@ trace_thread trace_of(const stored_thread & t) {
     return {t.thread_index, t.n_tokens, t.answer, c, t.think_end_at};
 }
 
+std::set<std::string> percent_lenient_datasets_of(const std::string & config_json) {
+    std::set<std::string> out;
+    boost::system::error_code ec;
+    json::value v = json::parse(config_json, ec);
+    const json::value * ds = !ec && v.is_object() ? v.as_object().if_contains("datasets") : nullptr;
+    if (!ds || !ds->is_array()) return out;
+    for (const json::value & d : ds->as_array()) {
+        if (!d.is_object()) continue;
+        const json::value * name = d.as_object().if_contains("name");
+        const json::value * grading = d.as_object().if_contains("grading");
+        if (name && name->is_string() && grading && grading->is_string() && grading->as_string() == "percent_lenient")
+            out.emplace(name->as_string());
+    }
+    return out;
+}
+
 replay_outcome replay_majority(const std::vector<trace_thread> & pool, int k, strategy::replay_rules rules) {
     return outcome_of(strategy::replay_majority(first_k(pool, k), k, rules.with_truncated));
 }
@@ -83,7 +100,8 @@ replay_outcome replay_short_m_at_k(const std::vector<trace_thread> & pool, int m
     return outcome_of(strategy::replay_short_m_at_k(first_k(pool, k), m, rules));
 }
 
-replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::string & pool_strategy) {
+replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::string & pool_strategy,
+                            const std::set<std::string> & percent_lenient_datasets) {
     replay_summary out;
     using coord = std::tuple<std::string, std::string, int64_t, uint64_t>;  // model, dataset, problem, seed
     std::map<coord, std::pair<const stored_cell *, std::vector<trace_thread>>> pools;
@@ -106,7 +124,8 @@ replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::s
         replay_row & r = rows[row_key{c.model, c.dataset, method, k, m}];
         r.model = c.model, r.dataset = c.dataset, r.method = method, r.m = m, r.k = k;
         ++r.n;
-        r.n_correct += o.answer && strategy::equivalent(*o.answer, c.gold) ? 1 : 0;
+        const grading_mode g = percent_lenient_datasets.contains(c.dataset) ? grading_mode::percent_lenient : grading_mode::exact;
+        r.n_correct += o.answer && is_graded_correct(*o.answer, c.gold, g) ? 1 : 0;
         r.mean_tokens_total += double(o.n_tokens_total);
         r.mean_tokens_sequential += double(o.n_tokens_sequential);
     };

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,8 +79,15 @@ struct replay_summary {
 // when none has that role) for all m <= k <= K with the strategies' default rules (think on,
 // truncated ignored), and checks online cells of first_finish, short_m_at_k and (unweighted)
 // self_consistency with the same model, dataset, problem and seed under each cell's own
-// `think` / `truncated` parameters.
-replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::string & pool_strategy = "self_consistency");
+// `think` / `truncated` parameters. Answers are graded exactly, except on the datasets named in
+// `percent_lenient_datasets` (sweep entries with `grading: percent_lenient`; see
+// percent_lenient_datasets_of).
+replay_summary replay_cells(const std::vector<stored_cell> & cells, const std::string & pool_strategy = "self_consistency",
+                            const std::set<std::string> & percent_lenient_datasets = {});
+
+// The names of the datasets a stored sweep config (sweep_config::canonical_json) grades with
+// `grading: percent_lenient`. Empty for configs written before the key existed (graded exactly).
+std::set<std::string> percent_lenient_datasets_of(const std::string & config_json);
 
 std::string replay_markdown(const replay_summary & s);
 std::string replay_json(const replay_summary & s);

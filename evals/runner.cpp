@@ -55,7 +55,7 @@ stored_cell make_stored_cell(const sweep_plan & plan, const cell & c, const resu
     const strategy::verdict & v = outcome.value();
     out.status = "done";
     out.answer = v.answer;
-    out.is_correct = v.answer && strategy::equivalent(*v.answer, p.answer);
+    out.is_correct = v.answer && is_graded_correct(*v.answer, p.answer, cfg.datasets[c.dataset_index].fields.grading);
     out.n_tokens_total = v.n_tokens_total, out.n_tokens_sequential = v.n_tokens_sequential;
     out.n_tokens_prompt = v.n_tokens_prompt, out.wall_seconds = v.wall_seconds, out.kv_bytes_peak = int64_t(v.kv_bytes_peak);
     out.n_tokens_judge = v.n_tokens_judge, out.n_tokens_thinking = v.n_tokens_thinking;

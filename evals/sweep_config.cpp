@@ -39,13 +39,20 @@ bool is_count_param(std::string_view k) {
 
 std::string stem(const std::string & path) { return std::filesystem::path(path).stem().string(); }
 
+result<grading_mode> grading_from_yaml(const YAML::Node & n, const yaml_where & w) {
+    std::string g;
+    TTS_READ(g, read_string(n, w));
+    if (std::optional<grading_mode> m = try_parse_grading(g)) return *m;
+    return yaml_error(n, w, "expected exact or percent_lenient, got " + yaml_describe(n));
+}
+
 result<dataset_fields> fields_from_yaml(const YAML::Node & n, const yaml_where & w) {
     if (n.IsScalar()) {
         result<dataset_fields> f = try_known_fields(n.Scalar());
         if (!f) return yaml_error(n, w, f.error().message());
         return f;
     }
-    TTS_RETURN_IF_ERROR(expect_keys(n, w, {"question", "answer", "kind"}));
+    TTS_RETURN_IF_ERROR(expect_keys(n, w, {"question", "answer", "kind", "grading"}));
     dataset_fields f;
     if (n["question"]) TTS_READ(f.question_field, read_string(n["question"], w.key("question")));
     if (n["answer"]) TTS_READ(f.answer_field, read_string(n["answer"], w.key("answer")));
@@ -57,6 +64,7 @@ result<dataset_fields> fields_from_yaml(const YAML::Node & n, const yaml_where &
         else if (k == "gsm8k_hash") f.kind = answer_kind::gsm8k_hash;
         else return yaml_error(n["kind"], w.key("kind"), "expected plain or gsm8k_hash, got " + yaml_describe(n["kind"]));
     }
+    if (n["grading"]) TTS_READ(f.grading, grading_from_yaml(n["grading"], w.key("grading")));
     return f;
 }
 
@@ -140,7 +148,7 @@ result<sampling_spec> sampling_spec::from_yaml(const YAML::Node & n, const yaml_
 
 result<dataset_spec> dataset_spec::from_yaml(const YAML::Node & n, const yaml_where & w) {
     dataset_spec d;
-    TTS_RETURN_IF_ERROR(expect_keys(n, w, {"name", "path", "fields", "subset"}));
+    TTS_RETURN_IF_ERROR(expect_keys(n, w, {"name", "path", "fields", "subset", "grading"}));
     if (!n["path"]) return yaml_error(n, w, "missing required key path");
     TTS_READ(d.path, read_string(n["path"], w.key("path")));
     if (n["name"]) TTS_READ(d.name, read_string(n["name"], w.key("name")));
@@ -153,6 +161,7 @@ result<dataset_spec> dataset_spec::from_yaml(const YAML::Node & n, const yaml_wh
         return yaml_error(n, w, "missing key fields (\"" + d.name + "\" is not a known dataset: " + f.error().message() + ")");
     }
     if (n["subset"]) TTS_READ(d.subset, subset_from_yaml(n["subset"], w.key("subset")));
+    if (n["grading"]) TTS_READ(d.fields.grading, grading_from_yaml(n["grading"], w.key("grading")));
     return d;
 }
 
@@ -337,6 +346,7 @@ std::string sweep_config::canonical_json() const {
         ds.push_back(json::object{{"name", d.name}, {"path", d.path},
                                   {"question", d.fields.question_field}, {"answer", d.fields.answer_field},
                                   {"kind", d.fields.kind == answer_kind::plain ? "plain" : "gsm8k_hash"},
+                                  {"grading", to_string(d.fields.grading)},
                                   {"subset", how}, {"n", d.subset.n}, {"seed", d.subset.seed}});
     }
     o["datasets"] = std::move(ds);

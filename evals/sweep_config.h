@@ -45,7 +45,8 @@ struct sampling_spec {
 struct dataset_spec {
     std::string name;      // label (default: the known-dataset name, or the file's folder name)
     std::string path;      // JSONL file (required)
-    dataset_fields fields; // from `fields:` (a known dataset name or {question, answer, kind})
+    dataset_fields fields; // from `fields:` (a known dataset name or {question, answer, kind, grading});
+                           // `grading:` (exact | percent_lenient) on the entry overrides fields.grading
     subset_spec subset;    // from `subset:` (all | {first: N} | {random: N, seed: S})
     static result<dataset_spec> from_yaml(const YAML::Node & n, const yaml_where & w);
 };

@@ -27,7 +27,15 @@ void add_replay(CLI::App & app, int & exit_code) {
             exit_code = 1;
             return;
         }
-        eval::replay_summary s = eval::replay_cells(cells.value(), o->pool);
+        // Grade as the sweep did: exact unless a dataset entry says grading: percent_lenient.
+        result<std::optional<eval::sweep_row>> sweep = db.value()->try_sweep();
+        if (!sweep) {
+            fmt::print(stderr, "ttscale replay: {}\n", sweep.error().message());
+            exit_code = 1;
+            return;
+        }
+        const std::string config_json = sweep.value() ? sweep.value()->config_json : std::string();
+        eval::replay_summary s = eval::replay_cells(cells.value(), o->pool, eval::percent_lenient_datasets_of(config_json));
         fmt::print("{}", eval::replay_markdown(s));
         if (!o->json.empty()) std::ofstream(o->json) << eval::replay_json(s);
         // Disagreements mean online runs are not reproducible from their threads: a bug to look at.

@@ -1,11 +1,11 @@
-// extract: boxed-first answer extraction with phrase and last-number fallbacks.
+// extract: every answer statement of a completion, read from the last one back.
 #include "strategies/answer/extract.h"
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
 
 #include "strategies/answer/normalize.h"
+#include "strategies/answer/numbers.h"
 
 namespace tts::strategy {
 namespace {
@@ -14,6 +14,7 @@ constexpr std::string_view k_think_end = "</think>";
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -26,16 +27,6 @@ std::string lower(std::string_view s) {
     for (char & c : out)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return out;
-}
-
-// Qwen's post-clean: newlines out, no leading ':' or markdown emphasis, no trailing '.' or '/'.
-std::string clean(std::string_view s) {
-    std::string out;
-    for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
-    std::string_view v = trim(out);
-    while (!v.empty() && (v.front() == ':' || v.front() == '*' || is_space(v.front()))) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '.' || v.back() == '/' || v.back() == '*' || is_space(v.back()))) v.remove_suffix(1);
-    return std::string(v);
 }
 
 // Content of the box whose keyword ends at `after` ("\boxed{...}" or "\boxed 5$"), or nullopt.
@@ -51,27 +42,28 @@ std::optional<std::string> box_content(std::string_view text, size_t after) {
     }
     if (i >= text.size() || text[i] != ' ') return std::nullopt;
     std::string_view rest = text.substr(i);
-    rest = rest.substr(0, rest.find_first_of("$\n"));
-    std::string_view t = trim(rest);
+    std::string_view t = trim(rest.substr(0, rest.find_first_of("$\n")));
     if (t.empty()) return std::nullopt;
     return std::string(t);
 }
 
-std::optional<std::string> rule_boxed(std::string_view text) {
-    std::vector<std::pair<size_t, size_t>> hits;  // (keyword start, keyword end)
+struct statement {
+    size_t pos = 0;  // where its keyword starts
+    extract_rule rule = extract_rule::boxed;
+    std::string body;
+};
+
+void add_boxes(std::string_view text, std::vector<statement> & out) {
     for (std::string_view kw : {std::string_view("\\boxed"), std::string_view("\\fbox")})
-        for (size_t p = text.find(kw); p != std::string_view::npos; p = text.find(kw, p + 1)) hits.emplace_back(p, p + kw.size());
-    std::sort(hits.begin(), hits.end());
-    for (auto it = hits.rbegin(); it != hits.rend(); ++it) {
-        std::optional<std::string> c = box_content(text, it->second);
-        if (c && !trim(*c).empty()) return std::string(trim(*c));
-    }
-    return std::nullopt;
+        for (size_t p = text.find(kw); p != std::string_view::npos; p = text.find(kw, p + 1))
+            if (std::optional<std::string> c = box_content(text, p + kw.size()); c && !trim(*c).empty())
+                out.push_back({p, extract_rule::boxed, std::string(trim(*c))});
 }
 
-// The answer written after an anchor phrase: rest of the sentence, or the next line when the
-// anchor ends its line ("**Final Answer**\n42").
-std::optional<std::string> phrase_capture(std::string_view text, size_t pos) {
+// The statement after an anchor: the rest of its sentence, or the next non-empty line when the
+// anchor ends its line ("**Final Answer**\n42"). A sentence ends at a newline, '!', '?', or a
+// '.' that is not a decimal point ("18. She ..." -> "18"; "3.5" is kept).
+std::string sentence_after(std::string_view text, size_t pos) {
     std::string_view rest = text.substr(pos);
     while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t' || rest.front() == ':' || rest.front() == '*' ||
                              rest.front() == '=' || rest.front() == '#'))
@@ -81,115 +73,105 @@ std::optional<std::string> phrase_capture(std::string_view text, size_t pos) {
         rest = trim(rest);
         line = trim(rest.substr(0, rest.find('\n')));
     }
-    if (std::optional<std::string> b = rule_boxed(line)) return b;
-    if (line.size() >= 2 && line.front() == '$') {
-        size_t close = line.find('$', 1);
-        if (close != std::string_view::npos && close > 1) return clean(line.substr(1, close - 1));
+    for (size_t i = 0; i < line.size(); ++i) {
+        const bool is_period_end = line[i] == '.' && (i + 1 == line.size() || !is_digit(line[i + 1]));
+        if (is_period_end || line[i] == '!' || line[i] == '?') return std::string(line.substr(0, i));
     }
-    // End of sentence: a period followed by whitespace ("18. She ..." -> "18"; "3.5" is kept).
-    // A comma before words ends the answer too ("18, because ..."); "(1, 2)" is kept.
-    for (size_t i = 0; i + 1 < line.size(); ++i) {
-        bool is_period_end = line[i] == '.' && is_space(line[i + 1]);
-        bool is_comma_end = line[i] == ',' && is_space(line[i + 1]) && i + 2 < line.size() && std::isalpha(static_cast<unsigned char>(line[i + 2]));
-        if (is_period_end || is_comma_end) { line = line.substr(0, i); break; }
-    }
-    std::string c = clean(line);
-    if (c.empty()) return std::nullopt;
-    return c;
+    return std::string(line);
 }
 
-std::optional<std::string> rule_phrase(std::string_view text, const std::string & lowered, std::string_view anchor) {
-    size_t p = lowered.rfind(anchor);
-    if (p == std::string::npos) return std::nullopt;
-    return phrase_capture(text, p + anchor.size());
-}
-
-std::optional<std::string> rule_hash(std::string_view text) {
-    size_t p = text.rfind("####");
-    if (p == std::string_view::npos) return std::nullopt;
-    std::string_view rest = text.substr(p + 4);
-    std::string c = clean(rest.substr(0, rest.find('\n')));
-    if (c.empty()) return std::nullopt;
-    return c;
-}
-
-bool is_number_token(std::string_view t) { return try_parse_double(normalize(t)).has_value(); }
-
-std::optional<std::string> rule_last_number(std::string_view text) {
-    size_t end = text.size();
-    while (end > 0) {
-        while (end > 0 && !is_digit(text[end - 1])) --end;
-        if (end == 0) break;
-        size_t begin = end;
-        while (begin > 0 && (is_digit(text[begin - 1]) || text[begin - 1] == ',' || text[begin - 1] == '.' || text[begin - 1] == '/'))
-            --begin;
-        std::string_view run = text.substr(begin, end - begin);
-        while (!run.empty() && !is_digit(run.front())) { run.remove_prefix(1); ++begin; }
-        // Shrink from the left at separators until the run is one number ("1,2,3" -> "3").
-        while (!run.empty() && !is_number_token(run)) {
-            size_t cut = run.find_first_of(",./");
-            if (cut == std::string_view::npos) break;
-            begin += cut + 1;
-            run.remove_prefix(cut + 1);
+void add_anchors(std::string_view text, std::vector<statement> & out) {
+    const std::string lowered = lower(text);
+    const std::pair<std::string_view, extract_rule> anchors[] = {
+        {"answer is", extract_rule::answer_is}, {"answer:", extract_rule::answer_colon}, {"final answer", extract_rule::final_answer}};
+    for (const auto & [anchor, rule] : anchors) {
+        for (size_t p = lowered.find(anchor); p != std::string::npos; p = lowered.find(anchor, p + 1)) {
+            const size_t after = p + anchor.size();
+            // "answer isn't", "final answers": not this anchor.
+            if (is_alpha(anchor.back()) && after < lowered.size() && (is_alpha(lowered[after]) || lowered[after] == '\''))
+                continue;
+            out.push_back({p, rule, sentence_after(text, after)});
         }
-        if (!run.empty() && is_number_token(run)) {
-            bool is_signed = begin > 0 && text[begin - 1] == '-' && (begin < 2 || !is_digit(text[begin - 2]));
-            return is_signed ? "-" + std::string(run) : std::string(run);
-        }
-        end = begin;
     }
-    return std::nullopt;
 }
 
-// A phrase rule captured prose ("that Tom has 15 apples"): for math answers the number in it is
-// the answer — its last number, since working comes before the result ("3 + 5 = 8 apples").
-// A phrase with no number (a word answer) is kept as it is.
-bool has_prose_word(std::string_view s) {   // a run of 3+ letters that is not a LaTeX command
-    for (size_t i = 0; i < s.size();) {
-        size_t j = i;
-        while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
-        if (j - i >= 3 && (i == 0 || s[i - 1] != '\\')) return true;
-        i = j == i ? i + 1 : j;
+void add_hashes(std::string_view text, std::vector<statement> & out) {
+    for (size_t p = text.find("####"); p != std::string_view::npos; p = text.find("####", p + 4)) {
+        std::string_view rest = text.substr(p + 4);
+        out.push_back({p, extract_rule::hash, std::string(trim(rest.substr(0, rest.find('\n'))))});
     }
-    return false;
 }
 
-std::optional<std::string> prefer_number(std::optional<std::string> phrase) {
-    if (!phrase) return phrase;
-    // A worked equation ("The answer is 32 + 42 - 35 = 39."): its last right-hand side.
-    if (size_t eq = phrase->rfind('='); eq != std::string::npos) {
-        const std::string_view rhs = trim(std::string_view(*phrase).substr(eq + 1));
-        if (!rhs.empty()) phrase = std::string(rhs);
-    }
-    if (!has_prose_word(*phrase)) return phrase;
-    if (auto n = rule_last_number(*phrase)) return n;
-    return phrase;
-}
-
-std::optional<extracted_answer> extract_from(std::string_view text, bool is_after_think) {
-    std::string lowered = lower(text);
-    auto found = [&](std::optional<std::string> a, extract_rule r) -> std::optional<extracted_answer> {
-        if (!a || a->empty()) return std::nullopt;
-        return extracted_answer{std::move(*a), r, is_after_think};
+// yes_no / choice: the statement's first word.
+reading read_word(std::string_view body, const extract_options & opt) {
+    const std::string plain = plain_math(body);
+    size_t i = 0;
+    auto skip = [&] {
+        while (i < plain.size() && !is_alpha(plain[i]) && plain[i] != '(') ++i;
     };
-    if (auto a = found(rule_boxed(text), extract_rule::boxed)) return a;
-    if (auto a = found(rule_hash(text), extract_rule::hash)) return a;
-    if (auto a = found(prefer_number(rule_phrase(text, lowered, "answer is")), extract_rule::answer_is)) return a;
-    if (auto a = found(prefer_number(rule_phrase(text, lowered, "answer:")), extract_rule::answer_colon)) return a;
-    if (auto a = found(prefer_number(rule_phrase(text, lowered, "final answer")), extract_rule::final_answer)) return a;
-    return found(rule_last_number(text), extract_rule::last_number);
+    skip();
+    bool is_bracketed = false;
+    if (i < plain.size() && plain[i] == '(') { is_bracketed = true; ++i; }
+    size_t e = i;
+    while (e < plain.size() && is_alpha(plain[e])) ++e;
+    std::string word = lower(std::string_view(plain).substr(i, e - i));
+    if (opt.type == answer_type::yes_no) {
+        if (word == "yes" || word == "no") return {reading_kind::word, word};
+        return {};
+    }
+    if ((word == "option" || word == "choice" || word == "letter") && !is_bracketed) {
+        i = e;
+        skip();
+        if (i < plain.size() && plain[i] == '(') { is_bracketed = true; ++i; }
+        e = i;
+        while (e < plain.size() && is_alpha(plain[e])) ++e;
+    }
+    if (e != i + 1) return {};
+    const char upper = static_cast<char>(plain[i] >= 'a' && plain[i] <= 'z' ? plain[i] - 'a' + 'A' : plain[i]);
+    const bool is_closed = !is_bracketed || (e < plain.size() && plain[e] == ')');
+    if (opt.choices.find(upper) == std::string_view::npos || !is_closed || (!is_bracketed && plain[i] != upper)) return {};
+    return {reading_kind::word, std::string(1, upper)};
+}
+
+// Whether the segment decided (an answer, or an abstention), and the answer.
+struct outcome {
+    bool is_decided = false;
+    std::optional<extracted_answer> answer;
+};
+
+outcome extract_from(std::string_view text, bool is_after_think, const extract_options & opt) {
+    std::vector<statement> found;
+    add_boxes(text, found);
+    add_hashes(text, found);
+    add_anchors(text, found);
+    std::stable_sort(found.begin(), found.end(), [](const statement & a, const statement & b) { return a.pos < b.pos; });
+    for (auto it = found.rbegin(); it != found.rend(); ++it) {
+        const reading r = opt.type == answer_type::numeric ? read_statement(it->body) : read_word(it->body, opt);
+        if (r.kind == reading_kind::none) continue;
+        if (r.kind == reading_kind::multiple) return {true, std::nullopt};
+        return {true, extracted_answer{r.text, it->rule, is_after_think}};
+    }
+    if (opt.type != answer_type::numeric) return {};
+    if (std::optional<std::string> n = try_last_number(text)) return {true, extracted_answer{*n, extract_rule::last_number, is_after_think}};
+    return {};
 }
 
 }  // namespace
 
-std::optional<std::string> try_extract_boxed(std::string_view text) { return rule_boxed(text); }
+std::optional<std::string> try_extract_boxed(std::string_view text) {
+    std::vector<statement> boxes;
+    add_boxes(text, boxes);
+    if (boxes.empty()) return std::nullopt;
+    return std::max_element(boxes.begin(), boxes.end(), [](const statement & a, const statement & b) { return a.pos < b.pos; })->body;
+}
 
-std::optional<extracted_answer> try_extract_answer(std::string_view completion) {
+std::optional<extracted_answer> try_extract_answer(std::string_view completion, const extract_options & opt) {
     size_t think_end = completion.rfind(k_think_end);
     if (think_end != std::string_view::npos) {
-        if (auto a = extract_from(completion.substr(think_end + k_think_end.size()), true)) return a;
+        outcome o = extract_from(completion.substr(think_end + k_think_end.size()), true, opt);
+        if (o.is_decided) return o.answer;
     }
-    return extract_from(completion, false);
+    return extract_from(completion, false, opt).answer;
 }
 
 const char * to_string(extract_rule r) {

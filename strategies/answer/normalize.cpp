@@ -1,6 +1,7 @@
 // normalize: textual clean-up of an extracted answer, then exact canonical numbers.
 #include "strategies/answer/normalize.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -8,8 +9,6 @@
 
 namespace tts::strategy {
 namespace {
-
-using i128 = __int128;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -191,30 +190,17 @@ std::string unwrap_brackets(std::string s) {
     return s;
 }
 
-std::optional<i128> parse_digits(std::string_view d) {
-    i128 v = 0;
-    for (char c : d) {
-        if (!is_digit(c)) return std::nullopt;
-        v = v * 10 + (c - '0');
-        if (v > INT64_MAX) return std::nullopt;
-    }
-    return v;
+using boost::multiprecision::cpp_int;
+
+// A cpp_int from decimal digits. Leading zeros are dropped first: cpp_int's string constructor
+// reads "075" as octal (61), not 75.
+cpp_int decimal_int(std::string_view digits) {
+    size_t nz = digits.find_first_not_of('0');
+    return nz == std::string_view::npos ? cpp_int(0) : cpp_int(std::string(digits.substr(nz)));
 }
 
-i128 gcd128(i128 a, i128 b) {
-    if (a < 0) a = -a;
-    while (b != 0) { i128 t = a % b; a = b; b = t < 0 ? -t : t; }
-    return a;
-}
-
-std::optional<rational> make_rational(i128 num, i128 den) {
-    if (den == 0) return std::nullopt;
-    if (den < 0) { num = -num; den = -den; }
-    i128 g = gcd128(num, den);
-    if (g > 1) { num /= g; den /= g; }
-    if (num > INT64_MAX || num < -INT64_MAX || den > INT64_MAX) return std::nullopt;
-    return rational{static_cast<int64_t>(num), static_cast<int64_t>(den)};
-}
+// Digits beyond this are not a model's answer; refusing them bounds the work on hostile input.
+constexpr size_t k_max_digits = 400;
 
 std::optional<rational> parse_decimal_rational(std::string_view s) {
     bool is_negative = !s.empty() && s[0] == '-';
@@ -222,14 +208,49 @@ std::optional<rational> parse_decimal_rational(std::string_view s) {
     size_t dot = s.find('.');
     std::string_view ip = s.substr(0, dot);
     std::string_view fp = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
-    if ((ip.empty() && fp.empty()) || fp.size() > 18 || (dot != std::string_view::npos && fp.empty())) return std::nullopt;
-    std::optional<i128> iv = ip.empty() ? i128(0) : parse_digits(ip);
-    std::optional<i128> fv = fp.empty() ? i128(0) : parse_digits(fp);
-    if (!iv || !fv) return std::nullopt;
-    i128 scale = 1;
-    for (size_t i = 0; i < fp.size(); ++i) scale *= 10;
-    i128 num = *iv * scale + *fv;  // < 2^63 * 10^18 < 2^127
-    return make_rational(is_negative ? -num : num, scale);
+    if ((ip.empty() && fp.empty()) || (dot != std::string_view::npos && fp.empty()) || ip.size() + fp.size() > k_max_digits)
+        return std::nullopt;
+    for (std::string_view part : {ip, fp})
+        for (char c : part)
+            if (!is_digit(c)) return std::nullopt;
+    std::string digits = std::string(ip) + std::string(fp);
+    cpp_int num = decimal_int(digits);
+    cpp_int scale = boost::multiprecision::pow(cpp_int(10), unsigned(fp.size()));
+    return rational(is_negative ? cpp_int(-num) : num, scale);
+}
+
+// "1\frac{1}{2}" -> "1 1/2" (a whole number glued to a fraction of whole numbers), for mixed_number.
+void unglue_mixed_frac(std::string & s) {
+    for (size_t pos = s.find("\\frac{"); pos != std::string::npos; pos = s.find("\\frac{", pos + 1)) {
+        size_t before = pos;
+        while (before > 0 && s[before - 1] == ' ') --before;
+        if (before == 0 || !is_digit(s[before - 1])) continue;
+        size_t a_end = match_brace(s, pos + 5);
+        if (a_end == std::string::npos || a_end >= s.size() || s[a_end] != '{') continue;
+        size_t b_end = match_brace(s, a_end);
+        if (b_end == std::string::npos) continue;
+        std::string a = s.substr(pos + 6, a_end - pos - 7), b = s.substr(a_end + 1, b_end - a_end - 2);
+        if (a.empty() || b.empty() || !std::all_of(a.begin(), a.end(), is_digit) || !std::all_of(b.begin(), b.end(), is_digit)) continue;
+        s = s.substr(0, before) + " " + a + "/" + b + s.substr(b_end);
+    }
+}
+
+// "1 1/2" -> "3/2": a whole number, one space, a proper fraction of whole numbers.
+std::optional<std::string> mixed_number(std::string_view s) {
+    bool is_negative = !s.empty() && s[0] == '-';
+    if (is_negative) s.remove_prefix(1);
+    size_t space = s.find(' '), slash = s.find('/');
+    if (space == std::string_view::npos || slash == std::string_view::npos || slash < space) return std::nullopt;
+    std::string_view w = s.substr(0, space), n = trim(s.substr(space, slash - space)), d = s.substr(slash + 1);
+    for (std::string_view part : {w, n, d}) {
+        if (part.empty() || part.size() > 30) return std::nullopt;
+        for (char c : part)
+            if (!is_digit(c)) return std::nullopt;
+    }
+    cpp_int whole = decimal_int(w), num = decimal_int(n), den = decimal_int(d);
+    if (den == 0 || num >= den) return std::nullopt;
+    cpp_int top = whole * den + num;
+    return (is_negative ? "-" : "") + top.str() + "/" + den.str();
 }
 
 }  // namespace
@@ -245,6 +266,7 @@ std::string normalize(std::string_view answer) {
                                "\\[", "\\]", "\\%", "%"})
         replace_all(s, t, "");
     replace_all(s, "{,}", ",");
+    unglue_mixed_frac(s);
     drop_trailing_text_unit(s);
     for (std::string_view cmd : {"\\boxed", "\\fbox", "\\text", "\\textbf", "\\mbox", "\\mathrm", "\\mathbf"})
         unwrap_command(s, cmd);
@@ -256,6 +278,7 @@ std::string normalize(std::string_view answer) {
     drop_short_lhs(s);
     s = drop_trailing_unit_words(s);
     s = word_to_number(s);
+    if (std::optional<std::string> m = mixed_number(s)) s = *m;
     std::erase_if(s, is_space);
     while (!s.empty() && s.back() == '.') s.pop_back();
     s = unwrap_brackets(std::move(s));
@@ -268,12 +291,16 @@ std::optional<rational> try_parse_rational(std::string_view s) {
     if (slash == std::string_view::npos) return parse_decimal_rational(s);
     std::optional<rational> a = parse_decimal_rational(s.substr(0, slash));
     std::optional<rational> b = parse_decimal_rational(s.substr(slash + 1));
-    if (!a || !b || b->num == 0) return std::nullopt;
-    return make_rational(i128(a->num) * b->den, i128(a->den) * b->num);
+    if (!a || !b || *b == 0) return std::nullopt;
+    return *a / *b;
 }
 
 std::optional<double> try_parse_double(std::string_view s) {
-    if (std::optional<rational> r = try_parse_rational(s)) return double(r->num) / double(r->den);
+    if (std::optional<rational> r = try_parse_rational(s)) {
+        double d = r->convert_to<double>();
+        if (std::isfinite(d)) return d;
+        return std::nullopt;
+    }
     auto parse = [](std::string_view t) -> std::optional<double> {
         double v = 0;
         auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -289,23 +316,20 @@ std::optional<double> try_parse_double(std::string_view s) {
 }
 
 std::string to_string(const rational & r) {
-    if (r.den == 1) return std::to_string(r.num);
-    int64_t d = r.den;
-    int n2 = 0, n5 = 0;
+    const cpp_int num = numerator(r), den = denominator(r);
+    if (den == 1) return num.str();
+    cpp_int d = den;
+    unsigned n2 = 0, n5 = 0;
     while (d % 2 == 0) { d /= 2; ++n2; }
     while (d % 5 == 0) { d /= 5; ++n5; }
-    int k = std::max(n2, n5);
-    if (d != 1 || k > 18) return std::to_string(r.num) + "/" + std::to_string(r.den);
-    i128 pow10 = 1;
-    for (int i = 0; i < k; ++i) pow10 *= 10;
-    i128 scaled = i128(r.num) * (pow10 / r.den);  // exact: den divides 10^k
-    bool is_negative = scaled < 0;
-    if (is_negative) scaled = -scaled;
-    std::string int_digits = std::to_string(static_cast<int64_t>(scaled / pow10));
-    std::string frac = std::to_string(static_cast<int64_t>(scaled % pow10));
-    frac.insert(0, static_cast<size_t>(k) - frac.size(), '0');
+    if (d != 1) return num.str() + "/" + den.str();
+    const unsigned k = std::max(n2, n5);
+    const cpp_int pow10 = boost::multiprecision::pow(cpp_int(10), k);
+    cpp_int scaled = abs(num) * (pow10 / den);  // exact: den divides 10^k
+    std::string frac = cpp_int(scaled % pow10).str();
+    frac.insert(0, k - frac.size(), '0');
     while (!frac.empty() && frac.back() == '0') frac.pop_back();
-    return (is_negative ? "-" : "") + int_digits + (frac.empty() ? "" : "." + frac);
+    return (num < 0 ? "-" : "") + cpp_int(scaled / pow10).str() + (frac.empty() ? "" : "." + frac);
 }
 
 }  // namespace tts::strategy

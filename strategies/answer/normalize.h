@@ -7,32 +7,31 @@
 //   - `\text{X}`, `\mbox{X}`, `\mathrm{X}`, `\textbf{X}`, `\mathbf{X}` -> X; `\dfrac`/`\tfrac` -> `\frac`;
 //   - a short left-hand side is dropped: "x = 5" -> "5" (at most 2 characters, as Qwen does);
 //   - numbers: "1,200" -> "1200", "3.50" -> "3.5", "5.0" -> "5", ".5" -> "0.5", "025" -> "25",
-//     "-0" -> "0", "45%" -> "45"; `\frac{a}{b}`, `\frac ab`, `a/b` with numeric a, b -> "a/b"
-//     (sign in front, not reduced: reduction is answer_key's job, see equivalent.h);
+//     "-0" -> "0", "45%" -> "45", "-$5" -> "-5"; `\frac{a}{b}`, `\frac ab`, `a/b` with numeric a, b
+//     -> "a/b" (sign in front, not reduced: reduction is answer_key's job, see equivalent.h);
+//   - mixed numbers: "1 1/2", "1\frac{1}{2}" -> "3/2" (a whole number, a space, a proper fraction;
+//     read before spaces are erased, so they never become "11/2");
 //   - everything else: trimmed and lower-cased.
 // Invariant: normalize(normalize(s)) == normalize(s).
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/multiprecision/cpp_int.hpp>
 
 namespace tts::strategy {
 
 // Returns the canonical form of an answer; an empty string when nothing is left.
 std::string normalize(std::string_view answer);
 
-// An exact rational p/q with q > 0 and gcd(|p|, q) == 1.
-struct rational {
-    int64_t num = 0;
-    int64_t den = 1;
-    bool operator==(const rational &) const = default;
-};
+// An exact rational of any size (Boost.Multiprecision; always reduced, denominator > 0).
+using rational = boost::multiprecision::cpp_rational;
 
 // Parses a normalised plain number: optional sign, then an integer or a decimal ("-3.5", "12"),
-// or a fraction of two of those ("7/2", "-1.5/3"). Returns nullopt for anything else, and when
-// the exact value does not fit in 64 bits (callers then fall back to try_parse_double).
+// or a fraction of two of those ("7/2", "-1.5/3"). Exact at any size; returns nullopt for
+// anything else (exponents such as "1e5" included: callers fall back to try_parse_double).
 std::optional<rational> try_parse_rational(std::string_view s);
 
 // Parses a normalised number as a double: everything try_parse_rational accepts, plus long

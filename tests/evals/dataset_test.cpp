@@ -104,6 +104,23 @@ TEST_CASE("dataset: known field mappings") {
     CHECK(try_known_fields("mmlu").error().code() == tts::status_code::not_found);
 }
 
+TEST_CASE("dataset: grading is exact unless the dataset says percent_lenient") {
+    // Percent leniency by default would grade 200 correct for a gold of 2 (strategies-audit §3).
+    for (const char * name : {"gsm8k", "multiarith", "singleop", "amc23", "aime24"})
+        CHECK_MESSAGE(try_known_fields(name)->grading == grading_mode::exact, name);
+    CHECK(dataset_fields{}.grading == grading_mode::exact);
+    CHECK(try_parse_grading("exact") == grading_mode::exact);
+    CHECK(try_parse_grading("percent_lenient") == grading_mode::percent_lenient);
+    CHECK(try_parse_grading("lenient") == std::nullopt);
+    CHECK(std::string(to_string(grading_mode::percent_lenient)) == "percent_lenient");
+    CHECK(is_graded_correct("1,200", "1200", grading_mode::exact));
+    CHECK_FALSE(is_graded_correct("200", "2", grading_mode::exact));
+    CHECK_FALSE(is_graded_correct("0.45", "45", grading_mode::exact));
+    CHECK(is_graded_correct("200", "2", grading_mode::percent_lenient));
+    CHECK(is_graded_correct("0.45", "45", grading_mode::percent_lenient));
+    CHECK_FALSE(is_graded_correct("20", "2", grading_mode::percent_lenient));
+}
+
 TEST_CASE("dataset: subsets") {
     dataset d = numbered(100);
     CHECK(select_subset(d, {}).problems.size() == 100);

@@ -32,6 +32,30 @@ TEST_CASE("replay: the three rules on a hand-made pool") {
     CHECK(maj.n_tokens_sequential == 50);
 }
 
+TEST_CASE("replay: grades exactly unless the stored config makes the dataset percent_lenient") {
+    // One recorded self-consistency pool whose threads all answer 200 for a gold of 2.
+    stored_cell c;
+    c.key = "k", c.model = "m", c.dataset = "toy", c.problem_id = 1, c.strategy = "self_consistency", c.gold = "2";
+    for (int32_t i = 0; i < 2; ++i) {
+        stored_thread t;
+        t.thread_index = i, t.role = "sample", t.n_tokens = 10 + i, t.answer = "200", t.finish_reason = "eos";
+        c.threads.push_back(t);
+    }
+    auto correct = [](const replay_summary & s) {
+        int64_t n = 0;
+        for (const replay_row & r : s.rows) n += r.n_correct;
+        return n;
+    };
+    CHECK(correct(replay_cells({c})) == 0);
+    const replay_summary lenient = replay_cells({c}, "self_consistency", {"toy"});
+    CHECK(correct(lenient) == int64_t(lenient.rows.size()));  // every row: 200 counts for 2
+    CHECK(correct(replay_cells({c}, "self_consistency", {"other"})) == 0);
+    CHECK(percent_lenient_datasets_of(R"({"datasets":[{"name":"toy","grading":"percent_lenient"},{"name":"g","grading":"exact"}]})") ==
+          std::set<std::string>{"toy"});
+    CHECK(percent_lenient_datasets_of(R"({"datasets":[{"name":"toy"}]})").empty());  // written before the key existed
+    CHECK(percent_lenient_datasets_of("not json").empty());
+}
+
 // Breaking it: the online cells here come from the real strategies on the scripted decoder, so
 // a replay that drops finish classes (truncated threads racing and voting), ignores the
 // recorded end-of-thinking positions (short-m@k on EOS), or applies another truncation rule

@@ -86,6 +86,29 @@ TEST_CASE("sweep_config: errors carry file, line, column and key path") {
     CHECK(error_of(std::string(k_base) + "strategies: [{strategy: x, params: {k: []}}]\n").find("an empty grid axis") != std::string::npos);
 }
 
+TEST_CASE("sweep_config: a dataset's grading mode (default exact) is part of the config and its hash") {
+    const std::string strategies = "strategies:\n  - single\n";
+    tts::result<sweep_config> exact = try_parse_sweep_config(std::string(k_base) + strategies, "mem.yaml");
+    tts::result<sweep_config> lenient = try_parse_sweep_config(
+        "name: t\nmodel: m.gguf\ndatasets:\n  - path: evals/datasets/multiarith/test.jsonl\n    grading: percent_lenient\n" + strategies,
+        "mem.yaml");
+    tts::result<sweep_config> in_fields = try_parse_sweep_config(
+        "name: t\nmodel: m.gguf\ndatasets:\n  - path: d/x.jsonl\n    fields: {question: q, answer: a, grading: percent_lenient}\n" + strategies,
+        "mem.yaml");
+    REQUIRE(exact.is_ok());
+    REQUIRE(lenient.is_ok());
+    REQUIRE(in_fields.is_ok());
+    CHECK(exact->datasets[0].fields.grading == grading_mode::exact);
+    CHECK(lenient->datasets[0].fields.grading == grading_mode::percent_lenient);
+    CHECK(lenient->datasets[0].fields.question_field == "input");  // the known mapping is kept
+    CHECK(in_fields->datasets[0].fields.grading == grading_mode::percent_lenient);
+    CHECK(exact->canonical_json().find("\"grading\":\"exact\"") != std::string::npos);
+    CHECK(lenient->canonical_json().find("\"grading\":\"percent_lenient\"") != std::string::npos);
+    CHECK(exact->hash() != try_parse_sweep_config(std::string(k_base) + "    grading: percent_lenient\n" + strategies, "mem.yaml")->hash());
+    CHECK(error_of(std::string(k_base) + "    grading: loose\n" + strategies) ==
+          "configs/demo.yaml:6:14: datasets[0].grading: expected exact or percent_lenient, got \"loose\"");
+}
+
 TEST_CASE("sweep_config: prompt rendering and random subsets") {
     tts::result<sweep_config> c = try_parse_sweep_config(
         "model: {path: m.gguf, name: tiny}\n"

@@ -41,25 +41,36 @@ TEST_CASE("equivalent: numbers") {
     CHECK_FALSE(equivalent("0.5", "0.6"));
 }
 
-TEST_CASE("equivalent: relative tolerance 1e-6") {
-    CHECK(equivalent("1000000", "1000000.5"));
+TEST_CASE("equivalent: exact by default; a tolerance only where exactness is impossible") {
+    // Two finite decimals are compared exactly: a tolerance would grade 1000001 correct for 1000000.
+    CHECK_FALSE(equivalent("1000000", "1000000.5"));
+    CHECK_FALSE(equivalent("1000000", "1000001"));
     CHECK_FALSE(equivalent("1000", "1000.5"));
+    CHECK(equivalent("123456789012345678901", "123456789012345678901.0"));
+    CHECK_FALSE(equivalent("123456789012345678901", "123456789012345678902"));  // beyond double precision
+    // 1/3 has no finite decimal: a long decimal of it matches within rel_tol 1e-6, a short one not.
     CHECK(equivalent("0.3333333333", "1/3"));
+    CHECK_FALSE(equivalent("0.33", "1/3"));
     CHECK_FALSE(equivalent("3.33", "10/3"));
-    CHECK_FALSE(equivalent("3.33", "10/3", {.rel_tol = 1e-6, .is_percent_lenient = true}));
-    CHECK(equivalent("3.33", "10/3", {.rel_tol = 1e-2, .is_percent_lenient = true}));
+    CHECK(equivalent("3.33", "10/3", {.rel_tol = 1e-2, .is_percent_lenient = false}));
+    CHECK(equivalent("1e5", "100000"));  // only a double: tolerance
 }
 
-TEST_CASE("equivalent: percent leniency as the Qwen grader does, and strict mode") {
-    CHECK(equivalent("45%", "45"));
-    CHECK(equivalent("45%", "0.45"));
-    CHECK(equivalent("0.45", "45"));
-    CHECK(equivalent("45", "0.45"));
-    CHECK(equivalent("2", "200"));  // the price of Qwen compatibility
-    equivalence_options strict{.rel_tol = 1e-6, .is_percent_lenient = false};
-    CHECK(equivalent("45%", "45", strict));
-    CHECK_FALSE(equivalent("45", "0.45", strict));
-    CHECK_FALSE(equivalent("2", "200", strict));
+TEST_CASE("equivalent: percent leniency is opt-in (Qwen grader), off by default") {
+    // Default (every shipped dataset): 2 and 200 are different answers.
+    CHECK_FALSE(equivalent("2", "200"));
+    CHECK_FALSE(equivalent("5", "500"));
+    CHECK_FALSE(equivalent("0.45", "45"));
+    CHECK_FALSE(equivalent("45", "0.45"));
+    CHECK(equivalent("45%", "45"));  // the percent sign itself is dropped
+    equivalence_options lenient{.rel_tol = 1e-6, .is_percent_lenient = true};
+    CHECK(equivalent("45%", "0.45", lenient));
+    CHECK(equivalent("0.45", "45", lenient));
+    CHECK(equivalent("45", "0.45", lenient));
+    CHECK(equivalent("2", "200", lenient));  // the price of Qwen compatibility
+    CHECK(equivalent("1/3", "33.33333333", lenient));
+    CHECK_FALSE(equivalent("2", "20", lenient));
+    CHECK_FALSE(equivalent("3.33", "10/3", lenient));
 }
 
 TEST_CASE("equivalent: strings") {
@@ -73,7 +84,11 @@ TEST_CASE("equivalent: strings") {
 }
 
 TEST_CASE("equivalent is symmetric") {
-    const char * xs[] = {"45%", "0.45", "45", "1,200", "1/3", "0.3333333333", "yes", "2", "200", "\\frac{1}{2}"};
-    for (const char * a : xs)
-        for (const char * b : xs) CHECK_MESSAGE(equivalent(a, b) == equivalent(b, a), a, " vs ", b);
+    const char * xs[] = {"45%", "0.45", "45", "1,200", "1/3", "0.3333333333", "yes", "2", "200", "\\frac{1}{2}", "1 1/2", "1.5"};
+    for (bool is_lenient : {false, true})
+        for (const char * a : xs)
+            for (const char * b : xs)
+                CHECK_MESSAGE(equivalent(a, b, {.rel_tol = 1e-6, .is_percent_lenient = is_lenient}) ==
+                                  equivalent(b, a, {.rel_tol = 1e-6, .is_percent_lenient = is_lenient}),
+                              a, " vs ", b);
 }
