@@ -18,6 +18,11 @@ void add_serve(CLI::App & app, int & exit_code) {
     c->add_option("--api-key", o->api_key, "Require \"Authorization: Bearer KEY\" on /v1/*");
     c->add_option("--max-queue", o->max_queue, "Completion requests in flight at once; more get 429")
         ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    c->add_option("--max-n", o->limits.max_n, "Largest `n` (choices per prompt)")->capture_default_str()->check(CLI::Range(1, 4096));
+    c->add_option("--max-threads", o->limits.max_threads, "Largest thread count of a strategy (k, n_init, m)")
+        ->capture_default_str()->check(CLI::Range(1, 4096));
+    c->add_option("--max-tokens", o->max_tokens, "max_tokens when a request gives none (at most what the context leaves)")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 24));
     c->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body")->capture_default_str()->check(CLI::Range(1024, 1 << 30));
     c->add_option("--threads", o->threads, "CPU worker threads")->capture_default_str()->check(CLI::Range(1, 256));
     c->add_option("--kv-mib", o->kv_mib, "KV cache pool size in MiB")->capture_default_str()->check(CLI::Range(1.0, 1e6));

@@ -3,7 +3,8 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "runtime/server/response_json.h"
+#include "runtime/server/completion_job.h"
+#include "runtime/server/request_plan.h"
 
 namespace tts::server {
 
@@ -69,7 +70,41 @@ void router::route(http_exchange & x, const std::string & path) {
         if (!only(http::verb::get)) return;
         return x.reply_json(models_object(ctx_.model_id, ctx_.created));
     }
+    if (path == "/v1/chat/completions" || path == "/v1/completions") {
+        if (!only(http::verb::post)) return;
+        return completions(x, path == "/v1/completions" ? endpoint::completions : endpoint::chat);
+    }
+    if (path.starts_with("/v1/cancel/")) {
+        if (!only(http::verb::post)) return;
+        const std::string id = path.substr(std::string_view("/v1/cancel/").size());
+        if (!ctx_.requests.cancel(id, "api")) return x.reply_error({error_kind::not_found, "no request in flight with id " + id, "id"});
+        return x.reply_json({{"id", id}, {"object", "cancellation"}, {"cancelled", true}});
+    }
     x.reply_error({error_kind::not_found, "no such path: " + path, ""});
+}
+
+void router::completions(http_exchange & x, endpoint kind) {
+    if (ctx_.is_shutting_down) return x.reply_error({error_kind::unavailable, "the server is shutting down", ""});
+    if (ctx_.stats.n_requests_in_flight >= ctx_.opt.max_queue)
+        return x.reply_error({error_kind::queue_full, "too many requests in flight (--max-queue " + std::to_string(ctx_.opt.max_queue) + "); retry later", ""});
+    completion_request req;
+    if (auto e = parse_completion_request(x.request().body(), kind, ctx_.opt.limits, req)) return x.reply_error(*e);
+    request_plan plan;
+    if (auto e = plan_request(req, ctx_.dec, ctx_.opt.max_tokens, ctx_.fresh_seed(), plan)) return x.reply_error(*e);
+
+    response_head head{kind, ctx_.next_id(kind == endpoint::chat ? "chatcmpl-" : "cmpl-"), 0, req.model.empty() ? ctx_.model_id : req.model};
+    head.created = int64_t(std::time(nullptr));
+    ctx_.stats.n_requests_in_flight++;
+    struct in_flight {
+        metrics & m;
+        ~in_flight() { m.n_requests_in_flight--; }
+    } guard_count{ctx_.stats};
+    if (req.strategy) return x.reply_error(api_error::invalid("strategy", "strategy: not served yet"));
+    {
+        completion_job job(ctx_, req, std::move(plan), head);
+        auto reg = ctx_.requests.register_request(head.id, [&job](const char * why) { job.cancel(why); });
+        job.run(x);
+    }
 }
 
 }  // namespace tts::server

@@ -3,8 +3,11 @@
 //   GET  /health                 {"status": "ok"} (503 while shutting down)
 //   GET  /metrics                Prometheus text (metrics.h)
 //   GET  /v1/models              the one served model
+//   POST /v1/chat/completions    OpenAI chat completions
+//   POST /v1/completions         OpenAI legacy completions
+//   POST /v1/cancel/{id}         cancels a request in flight (every thread; KV freed)
 // With --api-key every /v1/ path needs "Authorization: Bearer <key>" (401 otherwise); /health
-// and /metrics stay open for probes.
+// and /metrics stay open for probes. At most --max-queue completions are in flight (429 beyond).
 //
 // Threading: the server's io/fiber thread only.
 #pragma once
@@ -22,6 +25,7 @@ public:
 
 private:
     void route(http_exchange & x, const std::string & endpoint_name);
+    void completions(http_exchange & x, endpoint kind);
     bool is_authorized(const http_exchange & x) const;
 
     server_context & ctx_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "runtime/server/completion_request.h"
 
 namespace tts::server {
 
@@ -13,6 +14,8 @@ struct server_options {
     uint16_t port = 8080;                  // 0: any free port (printed at start)
     std::string api_key;                   // non-empty: /v1/* need "Authorization: Bearer <key>"
     int32_t max_queue = 64;                // requests in flight at once; more get 429
+    request_limits limits;                 // n, strategy threads, stop strings
+    int32_t max_tokens = 4096;             // default (and cap of the default) max_tokens
     size_t max_body_bytes = size_t(1) << 20;
     int32_t threads = 2;                   // CPU workers of the decoder
     double kv_mib = 512;                   // KV pool
