@@ -5,6 +5,8 @@
 
 #include "runtime/server/completion_job.h"
 #include "runtime/server/request_plan.h"
+#include "runtime/server/strategy_catalog.h"
+#include "runtime/server/strategy_job.h"
 
 namespace tts::server {
 
@@ -70,6 +72,10 @@ void router::route(http_exchange & x, const std::string & path) {
         if (!only(http::verb::get)) return;
         return x.reply_json(models_object(ctx_.model_id, ctx_.created));
     }
+    if (path == "/v1/strategies") {
+        if (!only(http::verb::get)) return;
+        return x.reply_json(strategy_catalog());
+    }
     if (path == "/v1/chat/completions" || path == "/v1/completions") {
         if (!only(http::verb::post)) return;
         return completions(x, path == "/v1/completions" ? endpoint::completions : endpoint::chat);
@@ -99,8 +105,11 @@ void router::completions(http_exchange & x, endpoint kind) {
         metrics & m;
         ~in_flight() { m.n_requests_in_flight--; }
     } guard_count{ctx_.stats};
-    if (req.strategy) return x.reply_error(api_error::invalid("strategy", "strategy: not served yet"));
-    {
+    if (req.strategy) {
+        strategy_job job(ctx_, req, std::move(plan), head);
+        auto reg = ctx_.requests.register_request(head.id, [&job](const char * why) { job.cancel(why); });
+        job.run(x);
+    } else {
         completion_job job(ctx_, req, std::move(plan), head);
         auto reg = ctx_.requests.register_request(head.id, [&job](const char * why) { job.cancel(why); });
         job.run(x);

@@ -3,8 +3,9 @@
 //   GET  /health                 {"status": "ok"} (503 while shutting down)
 //   GET  /metrics                Prometheus text (metrics.h)
 //   GET  /v1/models              the one served model
-//   POST /v1/chat/completions    OpenAI chat completions
-//   POST /v1/completions         OpenAI legacy completions
+//   GET  /v1/strategies          registered strategies and their parameters
+//   POST /v1/chat/completions    OpenAI chat completions (+ "strategy")
+//   POST /v1/completions         OpenAI legacy completions (+ "strategy")
 //   POST /v1/cancel/{id}         cancels a request in flight (every thread; KV freed)
 // With --api-key every /v1/ path needs "Authorization: Bearer <key>" (401 otherwise); /health
 // and /metrics stay open for probes. At most --max-queue completions are in flight (429 beyond).
