@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 MODEL ?= models/SmolLM2-135M-Instruct.Q4_1.gguf
 PEER_PY := .venv-peer/bin/python
 
-.PHONY: all deps model peer build test demo quants bench clean
+.PHONY: all deps model peer server-venv build test demo quants bench clean
 
 all: build
 
@@ -18,6 +18,10 @@ model:
 
 peer: deps
 	@bash evals/scripts/setup_peer.sh
+
+# The real `openai` client for the server tests (tests/runtime/server/*.py).
+server-venv: deps
+	@bash evals/scripts/setup_server_venv.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -40,7 +44,7 @@ $(BUILD)/reference/tiny_%_reference.json: $(BUILD)/reference/tiny-%.gguf evals/s
 FIXTURES := $(BUILD)/reference/llama_reference.json $(BUILD)/reference/tiny_qwen2_reference.json \
 	$(BUILD)/reference/tiny_qwen3_reference.json
 
-test: deps model peer build $(FIXTURES)
+test: deps model peer server-venv build $(FIXTURES)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The main job: a quick answer, then every strategy on a MultiArith subset (configs/demo.yaml),
