@@ -7,7 +7,9 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 
 #include "runtime/server/fiber_yield.h"
@@ -53,8 +55,16 @@ void http_session::run() {
         is_idle_ = true;
         stream_.expires_after(seconds(ctx_.opt.idle_timeout_s));
         boost::system::error_code ec;
-        http::async_read(stream_, buffer_, parser, yield[ec]);
+        http::async_read_header(stream_, buffer_, parser, yield[ec]);
         is_idle_ = false;
+        if (!ec && parser.get()[http::field::expect] == "100-continue") {   // curl, for bodies over 1 KiB
+            http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+            http::async_write(stream_, cont, yield[ec]);
+        }
+        if (!ec && !parser.is_done()) {
+            stream_.expires_after(seconds(ctx_.opt.idle_timeout_s));
+            http::async_read(stream_, buffer_, parser, yield[ec]);
+        }
         if (ec == http::error::end_of_stream || ec == boost::beast::error::timeout || ec == boost::asio::error::operation_aborted ||
             ec == boost::asio::error::bad_descriptor || ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof)
             break;

@@ -40,17 +40,13 @@ void metrics::add_tokens(int64_t n_prompt, int64_t n_completion) {
 }
 
 void metrics::set_engine(const engine_gauges & g) {
-    blocks_total_ = g.n_blocks_total;
-    blocks_free_ = g.n_blocks_free;
-    blocks_cached_ = g.n_blocks_cached;
-    seqs_live_ = g.n_sequences_live;
-    n_steps_ = g.n_steps;
-    n_preemptions_ = g.n_preemptions;
+    std::lock_guard lk(engine_mu_);
+    engine_ = g;
 }
 
 engine_gauges metrics::engine() const {
-    return {blocks_total_.load(), blocks_free_.load(), blocks_cached_.load(), seqs_live_.load(), n_steps_.load(),
-            n_preemptions_.load()};
+    std::lock_guard lk(engine_mu_);
+    return engine_;
 }
 
 namespace {

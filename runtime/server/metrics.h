@@ -1,8 +1,9 @@
 // metrics: the server's counters, gauges and histograms, written as Prometheus text.
 //
 // One registry per server. The HTTP fibers count requests and tokens; the engine loop thread
-// sets the engine gauges and observes step times. Every update is an atomic (histogram buckets
-// too), so any thread may update and render() sees a consistent-enough snapshot without a lock.
+// sets the engine gauges and observes step times. Counters and histogram buckets are atomics;
+// the engine gauges are set and read together under a mutex, so the leak gauge never mixes two
+// steps. Any thread may update or render().
 // Names (all prefixed ttscale_):
 //   requests_total{endpoint,code}          counter: finished requests by HTTP status
 //   requests_cancelled_total{reason}        counter: disconnect / api / shutdown
@@ -64,8 +65,8 @@ private:
     std::map<std::pair<std::string, int>, int64_t> requests_;
     std::map<std::string, int64_t> cancels_;
     std::atomic<int64_t> n_prompt_tokens_{0}, n_completion_tokens_{0};
-    std::atomic<int32_t> blocks_total_{0}, blocks_free_{0}, blocks_cached_{0}, seqs_live_{0};
-    std::atomic<int64_t> n_steps_{0}, n_preemptions_{0};
+    mutable std::mutex engine_mu_;
+    engine_gauges engine_;   // guarded by engine_mu_
 };
 
 }  // namespace tts::server
