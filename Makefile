@@ -10,7 +10,7 @@ QWEN05 := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 QWEN15 := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 PEER_PY := .venv-peer/bin/python
 
-.PHONY: all deps model peer build test demo quants bench clean
+.PHONY: all deps model peer server-venv build test demo quants bench clean
 
 all: build
 
@@ -30,6 +30,10 @@ $(QWEN15): | deps
 
 peer: deps
 	@bash evals/scripts/setup_peer.sh
+
+# The real `openai` client for the server tests (tests/runtime/server/*.py).
+server-venv: deps
+	@bash evals/scripts/setup_server_venv.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -59,7 +63,7 @@ $(BUILD)/reference/qwen2.5-coder-0.5b_reference.json: $(QWEN05) evals/scripts/ll
 FIXTURES := $(BUILD)/reference/llama_reference.json $(BUILD)/reference/tiny_qwen2_reference.json \
 	$(BUILD)/reference/tiny_qwen3_reference.json $(BUILD)/reference/qwen2.5-coder-0.5b_reference.json
 
-test: deps model peer build $(FIXTURES)
+test: deps model peer server-venv build $(FIXTURES)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The main job: a quick answer, then every strategy on a MultiArith subset (configs/demo.yaml),

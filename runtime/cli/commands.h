@@ -17,5 +17,7 @@ void add_replay(CLI::App & app, int & exit_code);
 void add_merge(CLI::App & app, int & exit_code);
 // `ttscale run`: one problem through one strategy; answer, vote table, cost.
 void add_run(CLI::App & app, int & exit_code);
+// `ttscale serve`: the OpenAI-compatible HTTP API with strategies (runtime/server/).
+void add_serve(CLI::App & app, int & exit_code);
 
 }  // namespace tts::cli

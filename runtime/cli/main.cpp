@@ -9,6 +9,7 @@ int main(int argc, char ** argv) {
     int exit_code = 0;
     tts::cli::add_generate(app, exit_code);
     tts::cli::add_run(app, exit_code);
+    tts::cli::add_serve(app, exit_code);
     tts::cli::add_bench(app, exit_code);
     tts::cli::add_eval(app, exit_code);
     tts::cli::add_report(app, exit_code);

@@ -89,7 +89,7 @@ void session::wait(Pred done) {
 std::vector<thread_id> session::spawn(const std::vector<int32_t> & prompt, const spawn_options & o) {
     int32_t n = o.n;
     if (opt_.limits.max_live_threads > 0) n = std::min(n, opt_.limits.max_live_threads - mon_->n_threads_live());
-    if (n < 1 || prompt.empty()) return {};
+    if (n < 1 || prompt.empty() || is_aborted_) return {};
     const uint64_t seed = o.seed ? *o.seed
                           : n_spawns_ == 0 ? opt_.seed
                                            : opt_.seed ^ (0x9E3779B97F4A7C15ull * uint64_t(n_spawns_));
@@ -118,6 +118,7 @@ std::vector<thread_id> session::spawn(const std::vector<int32_t> & prompt, const
 }
 
 std::optional<thread_id> session::fork(thread_id src, const fork_options & o) {
+    if (is_aborted_) return std::nullopt;
     if (opt_.limits.max_live_threads > 0 && mon_->n_threads_live() >= opt_.limits.max_live_threads) return std::nullopt;
     std::lock_guard lk(mu_);
     thread_info & s = threads_.at(size_t(src));
@@ -142,6 +143,10 @@ std::optional<thread_id> session::fork(thread_id src, const fork_options & o) {
 void session::cancel(thread_id t, stop_cause why) { mon_->cancel(threads_.at(size_t(t)).seq, why); }
 void session::cancel(std::span<const thread_id> ts, stop_cause why) {
     for (thread_id t : ts) cancel(t, why);
+}
+void session::abort(stop_cause why) {
+    is_aborted_ = true;
+    mon_->cancel_all(why);
 }
 void session::pause(thread_id t) {
     threads_.at(size_t(t)).is_paused = true;

@@ -111,6 +111,10 @@ public:
     std::optional<thread_id> fork(thread_id src, const fork_options & o = {});
     void cancel(thread_id t, stop_cause why = stop_cause::strategy);
     void cancel(std::span<const thread_id> ts, stop_cause why = stop_cause::strategy);
+    // Cancels every live thread (cause `why`) and makes later spawn() and fork() start nothing,
+    // so the running strategy winds down at once (the server: its client went away).
+    void abort(stop_cause why);
+    bool is_aborted() const { return is_aborted_; }
     void pause(thread_id t);
     void resume(thread_id t);
     // Feeds tokens before t samples again. Exact for a paused thread; for a running one the
@@ -165,6 +169,7 @@ private:
     std::vector<thread_id> think_order_;   // ended thinking (or answered / truncated), in event order
     std::vector<bool> is_returned_, is_think_returned_;
     int32_t n_spawns_ = 0;
+    bool is_aborted_ = false;
     boost::fibers::mutex mu_;                    // fiber-side: only for cv_
     boost::fibers::condition_variable cv_;
     boost::fibers::fiber pump_;

@@ -268,6 +268,7 @@ engine_stats engine::stats() const {
     engine_stats s = stats_;
     s.n_blocks_total = cache_.n_blocks_total();
     s.n_blocks_free = cache_.n_blocks_free();
+    s.n_blocks_cached = cache_.n_blocks_cached();
     return s;
 }
 

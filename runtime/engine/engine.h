@@ -56,6 +56,7 @@ struct engine_stats {
     size_t kv_bytes_peak = 0;
     int32_t n_blocks_total = 0;
     int32_t n_blocks_free = 0;
+    int32_t n_blocks_cached = 0;   // pages held by the prefix cache (free once no sequence uses them)
 };
 
 class engine {
