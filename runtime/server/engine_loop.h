@@ -62,6 +62,9 @@ public:
     std::vector<int32_t> tokenize(std::string_view text) const override { return in_.tokenize(text); }
     std::string detokenize(std::span<const int32_t> tokens) const override { return in_.detokenize(tokens); }
     std::vector<int32_t> encode_prompt(std::string_view m) const override { return in_.encode_prompt(m); }
+    std::vector<int32_t> encode_chat(std::string_view system, std::string_view m) const override {
+        return in_.encode_chat(system, m);
+    }
     std::optional<int32_t> think_end_token() const override { return in_.think_end_token(); }
     size_t kv_bytes_per_token() const override { return in_.kv_bytes_per_token(); }
 
