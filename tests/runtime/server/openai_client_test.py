@@ -149,7 +149,7 @@ def test_strategy_streaming_emits_progress_then_the_answer():
 def test_strategies_endpoint_lists_parameters():
     status, body = S.get("/v1/strategies")
     data = {s["name"]: s for s in json.loads(body)["data"]}
-    assert status == 200 and data["short_m_at_k"]["parameters"] == ["k", "m", "think"], data
+    assert status == 200 and data["short_m_at_k"]["parameters"] == ["k", "m", "think", "truncated"], data
 
 
 def test_batch_invariance_against_generate():
