@@ -89,8 +89,18 @@ result<eval::cell_runner> make_cell_runner(const eval::sweep_plan & plan) {
         strategy::problem pb;
         pb.text = r.user_prompt;
         pb.prompt = state->dec->vocab().encode(state->dec->chat().render(msgs, true), /*parse_special=*/true, /*add_special=*/false);
-        controller::session session(*state->backend, so);
-        return strategy::run_strategy(r.strategy.strategy, params, session, pb);
+        result<strategy::verdict> v = status::internal("not run");
+        {
+            controller::session session(*state->backend, so);
+            v = strategy::run_strategy(r.strategy.strategy, params, session, pb);
+        }
+        // The engine failed under this cell (its threads were cancelled): an error cell, and a
+        // fresh engine for the next one.
+        if (status h = state->eng->health(); !h.is_ok()) {
+            state->model_index = SIZE_MAX;
+            return h;
+        }
+        return v;
     });
 }
 
