@@ -30,10 +30,23 @@ CREATE TABLE IF NOT EXISTS threads(
   PRIMARY KEY (cell_key, thread_index));
 )sql";
 
+// PRAGMA user_version of a file with k_schema. Changing k_schema: bump it and append the step
+// from the previous version to k_migrations (ALTER TABLE ... ADD COLUMN ... DEFAULT ...); the
+// column check after the migrations compares every table with k_schema.
+constexpr int k_schema_version = 1;
+
+// k_migrations[i] takes a file from version i to i + 1. Version 0 is a file written before
+// versions existed: its tables are already those of version 1.
+const char * const k_migrations[k_schema_version] = {
+    "",   // 0 -> 1
+};
+
+const char * const k_tables[] = {"sweeps", "cells", "results", "threads"};
+
 // A prepared statement; binds are 1-based like SQLite's.
 class stmt {
 public:
-    stmt(sqlite3 * db, const char * sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+    stmt(sqlite3 * db, const char * sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
     ~stmt() { sqlite3_finalize(s_); }
     bool ok() const { return rc_ == SQLITE_OK; }
     stmt & bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
@@ -59,7 +72,6 @@ public:
     }
 
 private:
-    sqlite3 * db_;
     sqlite3_stmt * s_ = nullptr;
     int rc_;
 };
@@ -68,9 +80,101 @@ status sql_error(sqlite3 * db, std::string_view what) {
     return status::internal(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
 }
 
+// Column names of `table` in the schema `db` holds, in order; empty when there is no such table.
+std::vector<std::string> columns_of(sqlite3 * db, const std::string & table) {
+    std::vector<std::string> out;
+    stmt q(db, ("PRAGMA table_info(" + table + ")").c_str());
+    while (q.ok() && q.step() == SQLITE_ROW) out.push_back(q.text(1));
+    return out;
+}
+
+result<int64_t> user_version(sqlite3 * db) {
+    stmt q(db, "PRAGMA user_version");
+    if (!q.ok() || q.step() != SQLITE_ROW) return sql_error(db, "read schema version");
+    return q.i64(0);
+}
+
+// Each table has exactly the columns of k_schema (built in memory to compare).
+status check_columns(sqlite3 * db, const std::string & path) {
+    sqlite3 * ref = nullptr;
+    if (sqlite3_open(":memory:", &ref) != SQLITE_OK || sqlite3_exec(ref, k_schema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+        sqlite3_close(ref);
+        return status::internal("sqlite: cannot build the reference schema");
+    }
+    status out;
+    for (const char * t : k_tables) {
+        const std::vector<std::string> want = columns_of(ref, t), got = columns_of(db, t);
+        if (got == want) continue;
+        std::string g, w;
+        for (auto & c : got) g += (g.empty() ? "" : ", ") + c;
+        for (auto & c : want) w += (w.empty() ? "" : ", ") + c;
+        out = status::invalid_argument(fmt::format("{}: table {} has columns ({}), schema {} expects ({})", path, t, g,
+                                                   k_schema_version, w));
+        break;
+    }
+    sqlite3_close(ref);
+    return out;
+}
+
+// How many of our tables the file has, and whether it has anything else.
+void count_tables(sqlite3 * db, int & n_ours, int & n_other) {
+    n_ours = n_other = 0;
+    stmt q(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    while (q.ok() && q.step() == SQLITE_ROW) {
+        const std::string name = q.text(0);
+        bool is_ours = false;
+        for (const char * t : k_tables) is_ours |= name == t;
+        (is_ours ? n_ours : n_other) += 1;
+    }
+}
+
+status not_ours(const std::string & path) {
+    return status::invalid_argument(path + " is not a ttscale results file (it lacks the sweeps/cells/results/threads tables)");
+}
+
 }  // namespace
 
+// BEGIN IMMEDIATE ... COMMIT; rolled back unless committed. A rollback that fails leaves the
+// connection inside a transaction, so every later BEGIN would fail: the store is then broken.
+class store::transaction {
+public:
+    explicit transaction(store & s) : s_(s) {}
+    ~transaction() {
+        // SQLite may have rolled back already (SQLITE_FULL, I/O errors): then we are out.
+        if (!is_open_ || sqlite3_get_autocommit(s_.db_) != 0) return;
+        const status r = s_.exec("ROLLBACK");
+        if (sqlite3_get_autocommit(s_.db_) == 0)
+            s_.broken_ = status::unavailable(fmt::format("{}: a failed write could not be rolled back ({}); reopen the file",
+                                                         s_.path_, r.message()));
+    }
+    transaction(const transaction &) = delete;
+    transaction & operator=(const transaction &) = delete;
+
+    status begin() {
+        if (status s = s_.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+        is_open_ = true;
+        return status::ok();
+    }
+    status commit() {
+        status s = s_.exec("COMMIT");
+        if (s.is_ok()) is_open_ = false;   // else the destructor rolls back
+        return s;
+    }
+
+private:
+    store & s_;
+    bool is_open_ = false;
+};
+
 store::~store() { sqlite3_close_v2(db_); }
+
+int store::schema_version() { return k_schema_version; }
+
+status store::check_writable() const {
+    if (!broken_.is_ok()) return broken_;
+    if (is_read_only_) return status::invalid_argument(path_ + " was opened read-only");
+    return status::ok();
+}
 
 status store::exec(const char * sql) const {
     char * err = nullptr;
@@ -92,12 +196,35 @@ result<std::unique_ptr<store>> store::try_open(const std::string & path) {
         sqlite3_close_v2(db);
         return s;
     }
-    std::unique_ptr<store> st(new store(db, path));
+    std::unique_ptr<store> st(new store(db, path, false));
     sqlite3_busy_timeout(db, 10000);
-    for (const char * sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", "PRAGMA foreign_keys=ON;", k_schema}) {
-        status s = st->exec(sql);
-        if (!s.is_ok()) return status::invalid_argument(path + " is not a ttscale results file (" + s.message() + ")");
+    auto fail = [&](const status & s) { return status(status::unavailable(fmt::format("cannot write results file {}: {}", path, s.message()))); };
+    // Schema: created, upgraded or checked in one transaction, before anything else changes.
+    {
+        transaction t(*st);
+        if (status s = t.begin(); !s.is_ok()) return fail(s);
+        result<int64_t> v = user_version(db);
+        if (!v) return v.error();
+        if (v.value() > k_schema_version)
+            return status::invalid_argument(fmt::format("{} has results schema {}, newer than this build's {}: use a newer ttscale",
+                                                        path, v.value(), k_schema_version));
+        int n_ours = 0, n_other = 0;
+        count_tables(db, n_ours, n_other);
+        if (n_ours == 0 && n_other == 0 && v.value() == 0) {
+            if (status s = st->exec(k_schema); !s.is_ok()) return fail(s);
+        } else if (n_ours != int(std::size(k_tables))) {
+            return not_ours(path);
+        } else {
+            for (int64_t i = v.value(); i < k_schema_version; ++i)
+                if (status s = st->exec(k_migrations[i]); !s.is_ok())
+                    return status::internal(fmt::format("{}: upgrading the results schema from version {}: {}", path, i, s.message()));
+        }
+        if (status s = check_columns(db, path); !s.is_ok()) return s;
+        if (status s = st->exec(fmt::format("PRAGMA user_version = {}", k_schema_version).c_str()); !s.is_ok()) return fail(s);
+        if (status s = t.commit(); !s.is_ok()) return fail(s);
     }
+    for (const char * sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", "PRAGMA foreign_keys=ON;"})
+        if (status s = st->exec(sql); !s.is_ok()) return fail(s);
     return st;
 }
 
@@ -106,7 +233,42 @@ result<std::unique_ptr<store>> store::try_open_existing(const std::string & path
     return try_open(path);
 }
 
+result<std::unique_ptr<store>> store::try_open_read_only(const std::string & path) {
+    if (!std::filesystem::exists(path)) return status::not_found("no results file " + path);
+    sqlite3 * db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        status s = status::unavailable(fmt::format("cannot read results file {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+        sqlite3_close_v2(db);
+        return s;
+    }
+    std::unique_ptr<store> st(new store(db, path, true));
+    sqlite3_busy_timeout(db, 10000);
+    result<int64_t> v = user_version(db);
+    if (!v) return status::invalid_argument(fmt::format("{} is not a readable SQLite file: {}", path, v.error().message()));
+    if (v.value() > k_schema_version)
+        return status::invalid_argument(fmt::format("{} has results schema {}, newer than this build's {}: use a newer ttscale",
+                                                    path, v.value(), k_schema_version));
+    int n_ours = 0, n_other = 0;
+    count_tables(db, n_ours, n_other);
+    if (n_ours != int(std::size(k_tables))) return not_ours(path);
+    if (status s = check_columns(db, path); !s.is_ok()) {
+        if (v.value() < k_schema_version)
+            return status::invalid_argument(s.message() + fmt::format(
+                " (schema {}: open it once for writing, e.g. ttscale merge, to upgrade it)", v.value()));
+        return s;
+    }
+    return st;
+}
+
 status store::try_bind_sweep(const sweep_row & s) {
+    if (status w = check_writable(); !w.is_ok()) return w;
+    transaction t(*this);
+    if (status b = t.begin(); !b.is_ok()) return b;
+    if (status b = bind_sweep_locked(s); !b.is_ok()) return b;
+    return t.commit();
+}
+
+status store::bind_sweep_locked(const sweep_row & s) {
     result<std::optional<sweep_row>> cur = try_sweep();
     if (!cur) return cur.error();
     if (cur.value()) {
@@ -132,6 +294,7 @@ result<std::optional<sweep_row>> store::try_sweep() const {
 
 result<std::set<std::string>> store::try_done_keys() const {
     stmt q(db_, "SELECT key FROM cells WHERE status = 'done'");
+    if (!q.ok()) return sql_error(db_, "read done cells");
     std::set<std::string> out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out.insert(q.text(0));
@@ -140,12 +303,10 @@ result<std::set<std::string>> store::try_done_keys() const {
 }
 
 status store::try_record(const stored_cell & c) {
-    if (status s = exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
-    auto fail = [&](const char * what) {
-        status s = sql_error(db_, what);
-        exec("ROLLBACK");
-        return s;
-    };
+    if (status w = check_writable(); !w.is_ok()) return w;
+    transaction t(*this);   // rolls back on every early return
+    if (status s = t.begin(); !s.is_ok()) return s;
+    auto fail = [&](const char * what) { return sql_error(db_, std::string(what) + " " + c.key + " in " + path_); };
     stmt del_t(db_, "DELETE FROM threads WHERE cell_key = ?");
     stmt del_r(db_, "DELETE FROM results WHERE cell_key = ?");
     if (del_t.bind(1, c.key).step() != SQLITE_DONE || del_r.bind(1, c.key).step() != SQLITE_DONE) return fail("clear cell");
@@ -170,11 +331,7 @@ status store::try_record(const stored_cell & c) {
             qt.reset();
         }
     }
-    if (status s = exec("COMMIT"); !s.is_ok()) {
-        exec("ROLLBACK");
-        return s;
-    }
-    return status::ok();
+    return t.commit();
 }
 
 result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const {
@@ -215,39 +372,52 @@ result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const 
 }
 
 status store::try_merge_from(const std::string & path) {
-    result<std::unique_ptr<store>> src = try_open_existing(path);
-    if (!src) return src.error();
-    result<std::optional<sweep_row>> row = src.value()->try_sweep();
-    if (!row) return row.error();
-    if (!row.value()) return status::invalid_argument(path + " has no sweep recorded (an empty results file?)");
-    if (status s = try_bind_sweep(*row.value()); !s.is_ok())
-        return status::invalid_argument("refusing to merge " + path + ": " + s.message());
-    src.value().reset();  // close before ATTACH so its WAL is checkpointed and the file is whole
+    if (status w = check_writable(); !w.is_ok()) return w;
+    sweep_row theirs;
+    {
+        // Read-write: an older shard is upgraded (and checked) like any file we write.
+        result<std::unique_ptr<store>> src = try_open_existing(path);
+        if (!src) return src.error();
+        result<std::optional<sweep_row>> row = src.value()->try_sweep();
+        if (!row) return row.error();
+        if (!row.value()) return status::invalid_argument(path + " has no sweep recorded (an empty results file?)");
+        theirs = *row.value();
+    }   // closed before ATTACH so its WAL is checkpointed and the file is whole
 
     stmt att(db_, "ATTACH DATABASE ? AS src");
     if (att.bind(1, path).step() != SQLITE_DONE) return sql_error(db_, "attach " + path);
-    // Keys to take: done there and not done here, or absent here.
-    const char * merge_sql = R"sql(
-      BEGIN IMMEDIATE;
-      CREATE TEMP TABLE take AS SELECT s.key FROM src.cells s LEFT JOIN main.cells m ON m.key = s.key
-        WHERE m.key IS NULL OR (s.status = 'done' AND m.status != 'done');
-      DELETE FROM main.threads WHERE cell_key IN (SELECT key FROM take);
-      DELETE FROM main.results WHERE cell_key IN (SELECT key FROM take);
-      DELETE FROM main.cells WHERE key IN (SELECT key FROM take);
-      INSERT INTO main.cells SELECT * FROM src.cells WHERE key IN (SELECT key FROM take);
-      INSERT INTO main.results SELECT * FROM src.results WHERE cell_key IN (SELECT key FROM take);
-      INSERT INTO main.threads SELECT * FROM src.threads WHERE cell_key IN (SELECT key FROM take);
-      DROP TABLE take;
-      COMMIT;
-    )sql";
-    status s = exec(merge_sql);
-    if (!s.is_ok()) exec("ROLLBACK");
+    status out = [&]() -> status {
+        transaction t(*this);
+        if (status s = t.begin(); !s.is_ok()) return s;
+        if (status s = bind_sweep_locked(theirs); !s.is_ok())
+            return status::invalid_argument("refusing to merge " + path + ": " + s.message());
+        // Keys to take: done there and not done here, or absent here. Columns are listed by
+        // name (both files passed the same schema check), never SELECT *.
+        std::string sql = R"sql(
+          CREATE TEMP TABLE take AS SELECT s.key FROM src.cells s LEFT JOIN main.cells m ON m.key = s.key
+            WHERE m.key IS NULL OR (s.status = 'done' AND m.status != 'done');
+          DELETE FROM main.threads WHERE cell_key IN (SELECT key FROM take);
+          DELETE FROM main.results WHERE cell_key IN (SELECT key FROM take);
+          DELETE FROM main.cells WHERE key IN (SELECT key FROM take);
+        )sql";
+        for (auto [table, key] : {std::pair{"cells", "key"}, {"results", "cell_key"}, {"threads", "cell_key"}}) {
+            std::string cols;
+            for (const std::string & c : columns_of(db_, table)) cols += (cols.empty() ? "" : ", ") + c;
+            sql += fmt::format("INSERT INTO main.{0}({1}) SELECT {1} FROM src.{0} WHERE {2} IN (SELECT key FROM take);\n",
+                               table, cols, key);
+        }
+        sql += "DROP TABLE take;";
+        if (status s = exec(sql.c_str()); !s.is_ok()) return s;
+        return t.commit();
+    }();
+    exec("DROP TABLE IF EXISTS temp.take");
     exec("DETACH DATABASE src");
-    return s;
+    return out;
 }
 
 result<std::string> store::try_integrity_check() const {
     stmt q(db_, "PRAGMA integrity_check");
+    if (!q.ok()) return sql_error(db_, "integrity_check");
     std::string out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out += (out.empty() ? "" : "\n") + q.text(0);
