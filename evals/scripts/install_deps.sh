@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ttscale builds against. Idempotent: does nothing
-# when every package is already installed.
+# Installs the Debian packages ttscale builds against, plus any named as arguments
+# (`make fuzz` adds clang-14 libclang-rt-14-dev). Idempotent: does nothing when every
+# package is already installed.
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libboost-json1.81-dev libboost-system1.81-dev
   libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev doctest-dev
   libsqlite3-dev libpcre2-dev libxxhash-dev python3-matplotlib
+  "$@"
 )
 
 missing=()

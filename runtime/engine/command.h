@@ -5,7 +5,8 @@
 // for a thread that has not started yet (its request's root still prefills) applies to the
 // waiting thread's state at once, in order, exactly as it would to a running one; a command
 // for a thread that has ended (or a root, or an unknown id) changes nothing and is counted in
-// engine_stats::n_commands_dropped.
+// engine_stats::n_commands_dropped; a fork of such a thread still answers its new id with one
+// final event when it can (engine.h).
 #pragma once
 
 #include <cstdint>
