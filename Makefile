@@ -10,7 +10,7 @@ QWEN05 := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 QWEN15 := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 PEER_PY := .venv-peer/bin/python
 
-.PHONY: all deps model peer server-venv build test demo quants bench clean
+.PHONY: all deps model peer server-venv build test demo quants bench clean check-sanitizers check-asan check-tsan fuzz fuzz-deps ci
 
 all: build
 
@@ -89,5 +89,50 @@ bench: deps model peer build quants $(QWEN05) $(QWEN15)
 	$(BUILD)/ttscale bench --model qwen2.5-coder-0.5b --k 1,8,32 --gen-tokens 32
 	$(BUILD)/ttscale bench --model qwen2.5-coder-1.5b --k 1,8,32 --gen-tokens 32
 
+# ---- Sanitizers and fuzzing: what CI runs after `make test` (.ci/run), each in its own build
+# dir, built with ccache when present. Times on 2 cores: see tests/README.md.
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 50
+CMAKE_LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+SAN_CONFIG := -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_LAUNCHER)
+SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Threads meeting through queues, sinks and fibers: the engine, the controller, the kernel pool.
+TSAN_TESTS := command_test scheduler_test publish_test engine_random_test session_engine_test session_test \
+	fiber_io_test thread_pool_test
+FUZZ_TARGETS := gguf_fuzz tokenizer_fuzz chat_template_fuzz sweep_config_fuzz dataset_fuzz
+empty :=
+space := $(empty) $(empty)
+
+check-sanitizers: check-asan check-tsan
+
+# Every unit test (label cpu, without the real-model and llama.cpp ones) under ASan + UBSan.
+check-asan: deps
+	cmake -S . -B $(ASAN_BUILD) $(SAN_CONFIG) -DTTS_SANITIZE_ADDRESS=ON -DTTS_SANITIZE_UNDEFINED=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SAN_ENV) TTS_RANDOM_SEQUENCES=1000 ctest --output-on-failure -j $(JOBS) -L cpu -LE 'model|reference' --timeout 900
+
+# The engine and controller tests under TSan.
+check-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(SAN_CONFIG) -DTTS_SANITIZE_THREAD=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(TSAN_TESTS)
+	cd $(TSAN_BUILD) && $(SAN_ENV) TTS_RANDOM_SEQUENCES=500 ctest --output-on-failure -j $(JOBS) \
+	    -R '^($(subst $(space),|,$(TSAN_TESTS)))$$' --timeout 900
+
+fuzz-deps:
+	@bash evals/scripts/install_deps.sh clang-14 libclang-rt-14-dev
+
+# libFuzzer targets (tests/fuzz/README.md), FUZZ_SECONDS each.
+fuzz: deps fuzz-deps
+	cmake -S . -B $(FUZZ_BUILD) $(SAN_CONFIG) -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	    -DTTS_FUZZ=ON -DTTS_BUILD_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+	tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# What CI runs.
+ci: test check-sanitizers fuzz
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS threads(
   PRIMARY KEY (cell_key, thread_index));
 )sql";
 
-// Columns added after the first schema, in the order they were added (the CREATE statements
+// Columns added in schema 2, in the order they were added (the CREATE statements
 // above end with them in this order, so SELECT * lines up between old and new files once an
 // old file has been brought up to date). {table, column, declaration incl. default}.
 struct added_column {
@@ -54,10 +54,21 @@ constexpr added_column k_added_columns[] = {
     {"threads", "think_end_at", "INTEGER NOT NULL DEFAULT -1"},
 };
 
+// PRAGMA user_version of a file with k_schema. Changing k_schema: bump it and add the step from
+// the previous version to migrate() (ALTER TABLE ... ADD COLUMN ... DEFAULT ...); the column
+// check after the migrations compares every table with k_schema.
+//   0: written before versions existed (tables of version 1, or of version 2 when written by a
+//      build that added k_added_columns without a version)
+//   1: sweeps, cells, results, threads
+//   2: + k_added_columns
+constexpr int k_schema_version = 2;
+
+const char * const k_tables[] = {"sweeps", "cells", "results", "threads"};
+
 // A prepared statement; binds are 1-based like SQLite's.
 class stmt {
 public:
-    stmt(sqlite3 * db, const char * sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+    stmt(sqlite3 * db, const char * sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
     ~stmt() { sqlite3_finalize(s_); }
     bool ok() const { return rc_ == SQLITE_OK; }
     stmt & bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); return *this; }
@@ -83,7 +94,6 @@ public:
     }
 
 private:
-    sqlite3 * db_;
     sqlite3_stmt * s_ = nullptr;
     int rc_;
 };
@@ -92,17 +102,70 @@ status sql_error(sqlite3 * db, std::string_view what) {
     return status::internal(fmt::format("sqlite: {}: {}", what, sqlite3_errmsg(db)));
 }
 
-// The column names of `table` (empty when it does not exist).
-std::set<std::string> columns_of(sqlite3 * db, const char * table) {
-    std::set<std::string> out;
-    stmt q(db, fmt::format("PRAGMA table_info({})", table).c_str());
-    while (q.ok() && q.step() == SQLITE_ROW) out.insert(q.text(1));
+// Column names of `table` in the schema `db` holds, in order; empty when there is no such table.
+std::vector<std::string> columns_of(sqlite3 * db, const std::string & table) {
+    std::vector<std::string> out;
+    stmt q(db, ("PRAGMA table_info(" + table + ")").c_str());
+    while (q.ok() && q.step() == SQLITE_ROW) out.push_back(q.text(1));
     return out;
 }
 
+result<int64_t> user_version(sqlite3 * db) {
+    stmt q(db, "PRAGMA user_version");
+    if (!q.ok() || q.step() != SQLITE_ROW) return sql_error(db, "read schema version");
+    return q.i64(0);
+}
+
+// Each table has exactly the columns of k_schema (built in memory to compare); with
+// allow_missing_added, columns of k_added_columns may be missing.
+status check_columns(sqlite3 * db, const std::string & path, bool allow_missing_added = false) {
+    sqlite3 * ref = nullptr;
+    if (sqlite3_open(":memory:", &ref) != SQLITE_OK || sqlite3_exec(ref, k_schema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+        sqlite3_close(ref);
+        return status::internal("sqlite: cannot build the reference schema");
+    }
+    status out;
+    for (const char * t : k_tables) {
+        std::vector<std::string> want = columns_of(ref, t);
+        const std::vector<std::string> got = columns_of(db, t);
+        if (allow_missing_added)   // a schema-1 file read as it is: the added columns read as their defaults
+            for (const added_column & a : k_added_columns)
+                if (std::string_view(a.table) == t && !has(got, a.column)) std::erase(want, std::string(a.column));
+        if (got == want) continue;
+        std::string g, w;
+        for (auto & c : got) g += (g.empty() ? "" : ", ") + c;
+        for (auto & c : want) w += (w.empty() ? "" : ", ") + c;
+        out = status::invalid_argument(fmt::format("{}: table {} has columns ({}), schema {} expects ({})", path, t, g,
+                                                   k_schema_version, w));
+        break;
+    }
+    sqlite3_close(ref);
+    return out;
+}
+
+// How many of our tables the file has, and whether it has anything else.
+void count_tables(sqlite3 * db, int & n_ours, int & n_other) {
+    n_ours = n_other = 0;
+    stmt q(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    while (q.ok() && q.step() == SQLITE_ROW) {
+        const std::string name = q.text(0);
+        bool is_ours = false;
+        for (const char * t : k_tables) is_ours |= name == t;
+        (is_ours ? n_ours : n_other) += 1;
+    }
+}
+
+status not_ours(const std::string & path) {
+    return status::invalid_argument(path + " is not a ttscale results file (it lacks the sweeps/cells/results/threads tables)");
+}
+
+bool has(const std::vector<std::string> & columns, std::string_view c) {
+    return std::find(columns.begin(), columns.end(), c) != columns.end();
+}
+
 // `column`, or the added column's default when the file predates it (read-only files).
-std::string column_or_default(const std::set<std::string> & have, const char * prefix, const char * column) {
-    if (have.count(column)) return std::string(prefix) + column;
+std::string column_or_default(const std::vector<std::string> & have, const char * prefix, const char * column) {
+    if (has(have, column)) return std::string(prefix) + column;
     for (const added_column & a : k_added_columns) {
         if (std::string_view(a.column) != column) continue;
         const std::string_view decl(a.decl);
@@ -113,7 +176,47 @@ std::string column_or_default(const std::set<std::string> & have, const char * p
 
 }  // namespace
 
+// BEGIN IMMEDIATE ... COMMIT; rolled back unless committed. A rollback that fails leaves the
+// connection inside a transaction, so every later BEGIN would fail: the store is then broken.
+class store::transaction {
+public:
+    explicit transaction(store & s) : s_(s) {}
+    ~transaction() {
+        // SQLite may have rolled back already (SQLITE_FULL, I/O errors): then we are out.
+        if (!is_open_ || sqlite3_get_autocommit(s_.db_) != 0) return;
+        const status r = s_.exec("ROLLBACK");
+        if (sqlite3_get_autocommit(s_.db_) == 0)
+            s_.broken_ = status::unavailable(fmt::format("{}: a failed write could not be rolled back ({}); reopen the file",
+                                                         s_.path_, r.message()));
+    }
+    transaction(const transaction &) = delete;
+    transaction & operator=(const transaction &) = delete;
+
+    status begin() {
+        if (status s = s_.exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
+        is_open_ = true;
+        return status::ok();
+    }
+    status commit() {
+        status s = s_.exec("COMMIT");
+        if (s.is_ok()) is_open_ = false;   // else the destructor rolls back
+        return s;
+    }
+
+private:
+    store & s_;
+    bool is_open_ = false;
+};
+
 store::~store() { sqlite3_close_v2(db_); }
+
+int store::schema_version() { return k_schema_version; }
+
+status store::check_writable() const {
+    if (!broken_.is_ok()) return broken_;
+    if (is_read_only_) return status::invalid_argument(path_ + " was opened read-only");
+    return status::ok();
+}
 
 status store::exec(const char * sql) const {
     char * err = nullptr;
@@ -135,19 +238,42 @@ result<std::unique_ptr<store>> store::try_open(const std::string & path) {
         sqlite3_close_v2(db);
         return s;
     }
-    std::unique_ptr<store> st(new store(db, path));
+    std::unique_ptr<store> st(new store(db, path, false));
     sqlite3_busy_timeout(db, 10000);
-    for (const char * sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", "PRAGMA foreign_keys=ON;", k_schema}) {
-        status s = st->exec(sql);
-        if (!s.is_ok()) return status::invalid_argument(path + " is not a ttscale results file (" + s.message() + ")");
+    auto fail = [&](const status & s) { return status(status::unavailable(fmt::format("cannot write results file {}: {}", path, s.message()))); };
+    // Schema: created, upgraded or checked in one transaction, before anything else changes.
+    {
+        transaction t(*st);
+        if (status s = t.begin(); !s.is_ok()) return fail(s);
+        result<int64_t> v = user_version(db);
+        if (!v) return v.error();
+        if (v.value() > k_schema_version)
+            return status::invalid_argument(fmt::format("{} has results schema {}, newer than this build's {}: use a newer ttscale",
+                                                        path, v.value(), k_schema_version));
+        int n_ours = 0, n_other = 0;
+        count_tables(db, n_ours, n_other);
+        if (n_ours == 0 && n_other == 0 && v.value() == 0) {
+            if (status s = st->exec(k_schema); !s.is_ok()) return fail(s);
+        } else if (n_ours != int(std::size(k_tables))) {
+            return not_ours(path);
+        } else {
+            // 0 -> 1: nothing; 1 -> 2 (and a version-0 file of either shape): the added columns it lacks.
+            if (v.value() < 2)
+                if (status s = st->add_missing_columns(); !s.is_ok())
+                    return status::internal(fmt::format("{}: upgrading the results schema from version {}: {}", path, v.value(), s.message()));
+        }
+        if (status s = check_columns(db, path); !s.is_ok()) return s;
+        if (status s = st->exec(fmt::format("PRAGMA user_version = {}", k_schema_version).c_str()); !s.is_ok()) return fail(s);
+        if (status s = t.commit(); !s.is_ok()) return fail(s);
     }
-    if (status s = st->add_missing_columns(); !s.is_ok()) return s;
+    for (const char * sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=NORMAL;", "PRAGMA foreign_keys=ON;"})
+        if (status s = st->exec(sql); !s.is_ok()) return fail(s);
     return st;
 }
 
 status store::add_missing_columns() {
     for (const added_column & a : k_added_columns) {
-        if (columns_of(db_, a.table).count(a.column)) continue;
+        if (has(columns_of(db_, a.table), a.column)) continue;
         if (status s = exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", a.table, a.column, a.decl).c_str());
             !s.is_ok())
             return status::invalid_argument(path_ + ": cannot add column " + a.table + "." + a.column + " (" +
@@ -161,7 +287,42 @@ result<std::unique_ptr<store>> store::try_open_existing(const std::string & path
     return try_open(path);
 }
 
+result<std::unique_ptr<store>> store::try_open_read_only(const std::string & path) {
+    if (!std::filesystem::exists(path)) return status::not_found("no results file " + path);
+    sqlite3 * db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        status s = status::unavailable(fmt::format("cannot read results file {}: {}", path, db ? sqlite3_errmsg(db) : "out of memory"));
+        sqlite3_close_v2(db);
+        return s;
+    }
+    std::unique_ptr<store> st(new store(db, path, true));
+    sqlite3_busy_timeout(db, 10000);
+    result<int64_t> v = user_version(db);
+    if (!v) return status::invalid_argument(fmt::format("{} is not a readable SQLite file: {}", path, v.error().message()));
+    if (v.value() > k_schema_version)
+        return status::invalid_argument(fmt::format("{} has results schema {}, newer than this build's {}: use a newer ttscale",
+                                                    path, v.value(), k_schema_version));
+    int n_ours = 0, n_other = 0;
+    count_tables(db, n_ours, n_other);
+    if (n_ours != int(std::size(k_tables))) return not_ours(path);
+    if (status s = check_columns(db, path, /*allow_missing_added=*/v.value() < 2); !s.is_ok()) {
+        if (v.value() < k_schema_version)
+            return status::invalid_argument(s.message() + fmt::format(
+                " (schema {}: open it once for writing, e.g. ttscale merge, to upgrade it)", v.value()));
+        return s;
+    }
+    return st;
+}
+
 status store::try_bind_sweep(const sweep_row & s) {
+    if (status w = check_writable(); !w.is_ok()) return w;
+    transaction t(*this);
+    if (status b = t.begin(); !b.is_ok()) return b;
+    if (status b = bind_sweep_locked(s); !b.is_ok()) return b;
+    return t.commit();
+}
+
+status store::bind_sweep_locked(const sweep_row & s) {
     result<std::optional<sweep_row>> cur = try_sweep();
     if (!cur) return cur.error();
     if (cur.value()) {
@@ -187,6 +348,7 @@ result<std::optional<sweep_row>> store::try_sweep() const {
 
 result<std::set<std::string>> store::try_done_keys() const {
     stmt q(db_, "SELECT key FROM cells WHERE status = 'done'");
+    if (!q.ok()) return sql_error(db_, "read done cells");
     std::set<std::string> out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out.insert(q.text(0));
@@ -195,12 +357,10 @@ result<std::set<std::string>> store::try_done_keys() const {
 }
 
 status store::try_record(const stored_cell & c) {
-    if (status s = exec("BEGIN IMMEDIATE"); !s.is_ok()) return s;
-    auto fail = [&](const char * what) {
-        status s = sql_error(db_, what);
-        exec("ROLLBACK");
-        return s;
-    };
+    if (status w = check_writable(); !w.is_ok()) return w;
+    transaction t(*this);   // rolls back on every early return
+    if (status s = t.begin(); !s.is_ok()) return s;
+    auto fail = [&](const char * what) { return sql_error(db_, std::string(what) + " " + c.key + " in " + path_); };
     stmt del_t(db_, "DELETE FROM threads WHERE cell_key = ?");
     stmt del_r(db_, "DELETE FROM results WHERE cell_key = ?");
     if (del_t.bind(1, c.key).step() != SQLITE_DONE || del_r.bind(1, c.key).step() != SQLITE_DONE) return fail("clear cell");
@@ -234,15 +394,11 @@ status store::try_record(const stored_cell & c) {
             qt.reset();
         }
     }
-    if (status s = exec("COMMIT"); !s.is_ok()) {
-        exec("ROLLBACK");
-        return s;
-    }
-    return status::ok();
+    return t.commit();
 }
 
 result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const {
-    const std::set<std::string> rc_have = columns_of(db_, "results"), th_have = columns_of(db_, "threads");
+    const std::vector<std::string> rc_have = columns_of(db_, "results"), th_have = columns_of(db_, "threads");
     auto r_col = [&](const char * c) { return column_or_default(rc_have, "r.", c); };
     const std::string sql = fmt::format(
         "SELECT c.key, c.ordinal, c.model, c.dataset, c.problem_id, c.seed, c.strategy_label, c.strategy, "
@@ -291,39 +447,52 @@ result<std::vector<stored_cell>> store::try_load_cells(bool with_threads) const 
 }
 
 status store::try_merge_from(const std::string & path) {
-    result<std::unique_ptr<store>> src = try_open_existing(path);
-    if (!src) return src.error();
-    result<std::optional<sweep_row>> row = src.value()->try_sweep();
-    if (!row) return row.error();
-    if (!row.value()) return status::invalid_argument(path + " has no sweep recorded (an empty results file?)");
-    if (status s = try_bind_sweep(*row.value()); !s.is_ok())
-        return status::invalid_argument("refusing to merge " + path + ": " + s.message());
-    src.value().reset();  // close before ATTACH so its WAL is checkpointed and the file is whole
+    if (status w = check_writable(); !w.is_ok()) return w;
+    sweep_row theirs;
+    {
+        // Read-write: an older shard is upgraded (and checked) like any file we write.
+        result<std::unique_ptr<store>> src = try_open_existing(path);
+        if (!src) return src.error();
+        result<std::optional<sweep_row>> row = src.value()->try_sweep();
+        if (!row) return row.error();
+        if (!row.value()) return status::invalid_argument(path + " has no sweep recorded (an empty results file?)");
+        theirs = *row.value();
+    }   // closed before ATTACH so its WAL is checkpointed and the file is whole
 
     stmt att(db_, "ATTACH DATABASE ? AS src");
     if (att.bind(1, path).step() != SQLITE_DONE) return sql_error(db_, "attach " + path);
-    // Keys to take: done there and not done here, or absent here.
-    const char * merge_sql = R"sql(
-      BEGIN IMMEDIATE;
-      CREATE TEMP TABLE take AS SELECT s.key FROM src.cells s LEFT JOIN main.cells m ON m.key = s.key
-        WHERE m.key IS NULL OR (s.status = 'done' AND m.status != 'done');
-      DELETE FROM main.threads WHERE cell_key IN (SELECT key FROM take);
-      DELETE FROM main.results WHERE cell_key IN (SELECT key FROM take);
-      DELETE FROM main.cells WHERE key IN (SELECT key FROM take);
-      INSERT INTO main.cells SELECT * FROM src.cells WHERE key IN (SELECT key FROM take);
-      INSERT INTO main.results SELECT * FROM src.results WHERE cell_key IN (SELECT key FROM take);
-      INSERT INTO main.threads SELECT * FROM src.threads WHERE cell_key IN (SELECT key FROM take);
-      DROP TABLE take;
-      COMMIT;
-    )sql";
-    status s = exec(merge_sql);
-    if (!s.is_ok()) exec("ROLLBACK");
+    status out = [&]() -> status {
+        transaction t(*this);
+        if (status s = t.begin(); !s.is_ok()) return s;
+        if (status s = bind_sweep_locked(theirs); !s.is_ok())
+            return status::invalid_argument("refusing to merge " + path + ": " + s.message());
+        // Keys to take: done there and not done here, or absent here. Columns are listed by
+        // name (both files passed the same schema check), never SELECT *.
+        std::string sql = R"sql(
+          CREATE TEMP TABLE take AS SELECT s.key FROM src.cells s LEFT JOIN main.cells m ON m.key = s.key
+            WHERE m.key IS NULL OR (s.status = 'done' AND m.status != 'done');
+          DELETE FROM main.threads WHERE cell_key IN (SELECT key FROM take);
+          DELETE FROM main.results WHERE cell_key IN (SELECT key FROM take);
+          DELETE FROM main.cells WHERE key IN (SELECT key FROM take);
+        )sql";
+        for (auto [table, key] : {std::pair{"cells", "key"}, {"results", "cell_key"}, {"threads", "cell_key"}}) {
+            std::string cols;
+            for (const std::string & c : columns_of(db_, table)) cols += (cols.empty() ? "" : ", ") + c;
+            sql += fmt::format("INSERT INTO main.{0}({1}) SELECT {1} FROM src.{0} WHERE {2} IN (SELECT key FROM take);\n",
+                               table, cols, key);
+        }
+        sql += "DROP TABLE take;";
+        if (status s = exec(sql.c_str()); !s.is_ok()) return s;
+        return t.commit();
+    }();
+    exec("DROP TABLE IF EXISTS temp.take");
     exec("DETACH DATABASE src");
-    return s;
+    return out;
 }
 
 result<std::string> store::try_integrity_check() const {
     stmt q(db_, "PRAGMA integrity_check");
+    if (!q.ok()) return sql_error(db_, "integrity_check");
     std::string out;
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out += (out.empty() ? "" : "\n") + q.text(0);

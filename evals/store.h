@@ -11,6 +11,15 @@
 // one sweep hash: binding a different config is refused, and merging only accepts files of the
 // same hash. One store object per thread (it owns one sqlite3 connection); several processes
 // may read one file while one writes.
+//
+// Versions: the schema version lives in PRAGMA user_version. Opening for writing creates the
+// schema on an empty file, upgrades an older ttscale file step by step (store.cpp,
+// k_migrations), refuses a newer one and any file that is not ours, and checks every table's
+// columns against the current schema (drift is an error, never a silent mis-merge). All of it
+// happens in one transaction, before the file is switched to WAL. try_open_read_only (report,
+// replay) never writes: no schema, no WAL switch, no upgrade.
+// Transactions: a failed write rolls back (RAII); the file keeps its last committed state. If
+// even the rollback fails, the store refuses every later call with that error (reopen it).
 #pragma once
 
 #include <cstdint>
@@ -83,6 +92,12 @@ public:
     static result<std::unique_ptr<store>> try_open(const std::string & path);
     // Opens an existing file; not_found when it does not exist.
     static result<std::unique_ptr<store>> try_open_existing(const std::string & path);
+    // Opens an existing file for reading only (report, replay): works on read-only media and
+    // changes nothing; writes return an error. The file must be at the current schema version
+    // (or an unversioned file whose columns match it).
+    static result<std::unique_ptr<store>> try_open_read_only(const std::string & path);
+    // The schema version this build writes and reads (PRAGMA user_version).
+    static int schema_version();
 
     // Records the sweep on a fresh file; on a used file, refuses a different hash.
     status try_bind_sweep(const sweep_row & s);
@@ -102,15 +117,21 @@ public:
     result<std::string> try_integrity_check() const;
 
     const std::string & path() const { return path_; }
+    bool is_read_only() const { return is_read_only_; }
 
 private:
-    store(sqlite3 * db, std::string path) : db_(db), path_(std::move(path)) {}
+    class transaction;   // store.cpp
+    store(sqlite3 * db, std::string path, bool is_read_only) : db_(db), path_(std::move(path)), is_read_only_(is_read_only) {}
     status exec(const char * sql) const;
     // ALTER TABLE ADD COLUMN for every column an older file lacks.
     status add_missing_columns();
+    status check_writable() const;
+    status bind_sweep_locked(const sweep_row & s);   // inside a transaction
 
     sqlite3 * db_;
     std::string path_;
+    bool is_read_only_;
+    status broken_;   // set when a rollback failed: every later call returns it
 };
 
 }  // namespace tts::eval

@@ -1,6 +1,7 @@
 // sweep_config: section parsers, grid expansion and the canonical hash.
 #include "evals/sweep_config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -11,6 +12,7 @@
 #include <xxhash.h>
 
 #include "evals/model_registry.h"
+#include "runtime/model/utf8_stream.h"
 
 // Assigns the value of a result-returning read to `dst`, or returns its error.
 #define TTS_READ(dst, expr)                              \
@@ -201,7 +203,7 @@ result<std::vector<strategy_spec>> strategy_spec::grid_from_yaml(const YAML::Nod
         if (!n["strategy"]) return yaml_error(n, w, "missing required key strategy");
         TTS_READ(strategy, read_string(n["strategy"], w.key("strategy")));
         if (n["name"]) TTS_READ(name, read_string(n["name"], w.key("name")));
-        params = n["params"];
+        if (n["params"]) params = n["params"];   // assigning a missing key's node throws
     }
     if (strategy.empty()) return yaml_error(n, w, "the strategy name is empty");
     // One axis per parameter: a scalar is an axis of one value.
@@ -352,8 +354,11 @@ std::string sweep_config::canonical_json() const {
     o["datasets"] = std::move(ds);
     o["prompt"] = json::object{{"system", prompt.system}, {"user", prompt.user}, {"answer_format", prompt.answer_format}};
     json::array ss;
-    for (const strategy_spec & s : strategies)
-        ss.push_back(json::object{{"label", s.label}, {"strategy", s.strategy}, {"params", json::parse(s.params_json())}});
+    for (const strategy_spec & s : strategies) {
+        json::object params;   // built directly: a parse of params_json() could throw
+        for (const strategy_param & p : s.params) params[p.key] = to_json(p.value);
+        ss.push_back(json::object{{"label", s.label}, {"strategy", s.strategy}, {"params", std::move(params)}});
+    }
     o["strategies"] = std::move(ss);
     o["seeds"] = json::value_from(seeds);
     o["budget"] = json::object{{"max_tokens_total", budget.max_tokens_total}, {"max_wall_seconds", budget.max_wall_seconds}};
@@ -377,15 +382,29 @@ status check_strategies(const sweep_config & c, const strategy_checker & check) 
 }
 
 result<sweep_config> try_parse_sweep_config(std::string_view text, std::string_view name) {
+    // YAML is UTF-8; an invalid byte would reach names, keys and the canonical JSON.
+    for (size_t i = 0; i < text.size();) {
+        const size_t n = model::utf8_sequence_length(text.substr(i));
+        if (n > 0) {
+            i += n;
+            continue;
+        }
+        const int64_t line = 1 + std::count(text.begin(), text.begin() + ptrdiff_t(i), '\n');
+        return status::invalid_argument(fmt::format("{}:{}: invalid UTF-8 (byte 0x{:02X})", name, line, uint8_t(text[i])));
+    }
     YAML::Node root;
     try {
         root = YAML::Load(std::string(text));
     } catch (const YAML::Exception & e) {
         return status::invalid_argument(fmt::format("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
     }
-    result<sweep_config> c = sweep_config::from_yaml(root, yaml_where{std::string(name), ""});
-    if (c) c.value().source_text = std::string(text);
-    return c;
+    try {
+        result<sweep_config> c = sweep_config::from_yaml(root, yaml_where{std::string(name), ""});
+        if (c) c.value().source_text = std::string(text);
+        return c;
+    } catch (const YAML::Exception & e) {   // a yaml-cpp corner the readers did not foresee
+        return status::invalid_argument(fmt::format("{}:{}:{}: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
 }
 
 result<sweep_config> try_read_sweep_config(const std::string & path) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ttscale builds against. Idempotent: does nothing
-# when every package is already installed.
+# Installs the Debian packages ttscale builds against, plus any named as arguments
+# (`make fuzz` adds clang-14 libclang-rt-14-dev). Idempotent: does nothing when every
+# package is already installed.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev doctest-dev
   libsqlite3-dev libpcre2-dev libxxhash-dev python3-matplotlib
   python3-pip python3-yaml
+  "$@"
 )
 
 missing=()

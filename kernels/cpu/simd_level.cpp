@@ -2,6 +2,9 @@
 #include "kernels/cpu/simd_level.h"
 
 #include <atomic>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,11 +15,18 @@ namespace tts::kernels::cpu {
 
 namespace {
 
+#if defined(__x86_64__) || defined(__i386__)
+// cpuid leaf 1, ECX bit 29; clang < 16 has no "f16c" for __builtin_cpu_supports.
+bool has_f16c() {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+#endif
+
 simd_level detect() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c");
+    const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     const bool has_avx512 = has_avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
     if (has_avx512) return simd_level::avx512;

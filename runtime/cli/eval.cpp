@@ -94,8 +94,18 @@ result<eval::cell_runner> make_cell_runner(const eval::sweep_plan &) {
         if (r.config.prompt.user.find("{answer_format}") != std::string::npos)
             pb.answer_format = r.config.prompt.answer_format;
         pb.prompt = state->backend->encode_chat(pb.system, pb.text);
-        controller::session session(*state->backend, so);
-        return strategy::run_strategy(r.strategy.strategy, params, session, pb);
+        result<strategy::verdict> v = status::internal("not run");
+        {
+            controller::session session(*state->backend, so);
+            v = strategy::run_strategy(r.strategy.strategy, params, session, pb);
+        }
+        // The engine failed under this cell (its threads were cancelled): an error cell, and a
+        // fresh engine for the next one.
+        if (status h = state->eng->health(); !h.is_ok()) {
+            state->model_index = SIZE_MAX;
+            return h;
+        }
+        return v;
     });
 }
 

@@ -105,7 +105,15 @@ int run_generate(const generate_options & o) {
     };
     const size_t n_prompt = req.prompt.size();
     std::vector<engine::seq_id> ids = eng.submit(std::move(req));
+    if (ids.empty()) {
+        fmt::print(stderr, "ttscale generate: request refused (a sampling setting is out of range)\n");
+        return 1;
+    }
     eng.run_until_idle();
+    if (status h = eng.health(); !h.is_ok()) {
+        fmt::print(stderr, "\nttscale generate: {}\n", h.message());
+        return 1;
+    }
     const auto t_end = clock_type::now();
     const double t_prefill = std::chrono::duration<double>(t_first - t0).count();
     const double t_decode = std::chrono::duration<double>(t_end - t_first).count();

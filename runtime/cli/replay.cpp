@@ -20,7 +20,7 @@ void add_replay(CLI::App & app, int & exit_code) {
     cmd->add_option("--pool", o->pool, "Strategy whose threads are the recorded pool (default: self_consistency)");
     cmd->add_option("--json", o->json, "Also write the replay as JSON to this file");
     cmd->callback([o, &exit_code] {
-        result<std::unique_ptr<eval::store>> db = eval::store::try_open_existing(o->db);
+        result<std::unique_ptr<eval::store>> db = eval::store::try_open_read_only(o->db);
         result<std::vector<eval::stored_cell>> cells = db ? db.value()->try_load_cells(true) : result<std::vector<eval::stored_cell>>(db.error());
         if (!cells) {
             fmt::print(stderr, "ttscale replay: {}\n", cells.error().message());

@@ -23,7 +23,7 @@ void add_report(CLI::App & app, int & exit_code) {
     cmd->add_option("--python", o->report.python, "Python interpreter for the plots (default: python3, then /usr/bin/python3)");
     cmd->callback([o, &exit_code] {
         if (!o->baseline.empty()) o->report.baseline = o->baseline;
-        result<std::unique_ptr<eval::store>> db = eval::store::try_open_existing(o->db);
+        result<std::unique_ptr<eval::store>> db = eval::store::try_open_read_only(o->db);
         if (!db) {
             fmt::print(stderr, "ttscale report: {}\n", db.error().message());
             exit_code = 1;

@@ -41,13 +41,8 @@ int fail(const std::string & msg) {
 }
 
 // YAML: either {strategy: NAME, params: {k: v, ...}} or a flat {k: v, ...} map of params.
-status read_config(const std::string & path, std::string & strategy_name, strategy::param_map & params) {
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(path);
-    } catch (const std::exception & e) {
-        return status::invalid_argument(path + ": " + e.what());
-    }
+status read_config(const std::string & path, std::string & strategy_name, strategy::param_map & params) try {
+    YAML::Node root = YAML::LoadFile(path);
     if (!root.IsMap()) return status::invalid_argument(path + ": expected a map at the top level");
     YAML::Node p = root;
     if (root["strategy"]) {
@@ -61,6 +56,8 @@ status read_config(const std::string & path, std::string & strategy_name, strate
         params.emplace(key, it->second.as<std::string>());
     }
     return status::ok();
+} catch (const std::exception & e) {   // unreadable file, bad YAML, a key or name that is not a scalar
+    return status::invalid_argument(path + ": " + e.what());
 }
 
 void print_verdict(const strategy::verdict & v, const std::string & name) {
@@ -166,6 +163,7 @@ int run_run(const run_options & o) {
         v = strategy::run_strategy(name, params, s, pb);
     }
     eng.stop();
+    if (status h = eng.health(); !h.is_ok()) return fail(h.message());
     if (!v) return fail(v.error().message());
     if (o.json) fmt::print("{}\n", boost::json::serialize(to_json(*v, name)));
     else print_verdict(*v, name);

@@ -32,7 +32,8 @@ public:
 
     // Queues a prompt and its n threads; returns their ids (thread i first), empty when invalid.
     virtual std::vector<seq_id> submit(engine::request_spec spec) = 0;
-    // Queues a fork of src; returns the new id. Dropped silently when src is gone by then.
+    // Queues a fork of src; returns the new id. When src has ended by the time the fork
+    // applies, the new id gets one final event: cancelled, token -1 (see engine.h).
     virtual seq_id fork(seq_id src, std::optional<uint64_t> stream_seed,
                         std::optional<engine::generation_params> params) = 0;
     virtual void cancel(seq_id id) = 0;

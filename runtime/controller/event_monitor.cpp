@@ -58,14 +58,15 @@ std::optional<seq_id> event_monitor::fork(thread_id tid, seq_id src, std::option
                                           std::vector<int32_t> inject, int32_t max_new_tokens) {
     std::lock_guard lk(mu_);
     auto it = seqs_.find(src);
-    // A source we already cancelled is gone at the next step: forking it would race the cancel.
+    // A source we already cancelled (w.cause set) would end before the fork applies.
     if (it == seqs_.end() || it->second.is_ended || it->second.cause != stop_cause::none ||
-        budget_hit_ != stop_cause::none)
+        budget_hit_ != stop_cause::none || (params && !engine::is_valid(*params)))
         return std::nullopt;
     watch & s = it->second;
     if (max_new_tokens > 0 && params) params->max_tokens = s.n_generated + max_new_tokens;
     be_.pause(src);
     const seq_id f = be_.fork(src, seed, std::move(params));
+    TTS_CHECK(f >= 0, "fork refused valid params");
     if (!inject.empty()) be_.inject(f, std::move(inject));
     be_.resume(f);
     watch & w = seqs_[f];
@@ -73,7 +74,6 @@ std::optional<seq_id> event_monitor::fork(thread_id tid, seq_id src, std::option
     w.group = seqs_[src].group;
     w.parent = src;
     w.n_generated = seqs_[src].n_generated;
-    seqs_[src].pending_forks.push_back(f);
     groups_[size_t(w.group)].second++;
     n_live_++;
     return f;
@@ -164,19 +164,6 @@ void event_monitor::end_locked(seq_id s, watch & w) {
     n_tokens_live_own_ -= w.n_own;
     groups_[size_t(w.group)].second--;
     n_live_--;
-    // A fork queued after src ended was dropped by the decoder: it will never speak.
-    for (seq_id f : w.pending_forks) {
-        watch & fw = seqs_[f];
-        if (fw.has_event || fw.is_ended) continue;
-        end_locked(f, fw);
-        session_event e;
-        e.ev.seq = f;
-        e.ev.finish = engine::finish_reason::cancelled;
-        e.thread = fw.tid;
-        e.cause = fw.cause = stop_cause::fork_failed;
-        out_->push(std::move(e));
-    }
-    w.pending_forks.clear();
 }
 
 // A thread of a stop rule's group finished (or finished thinking): count it, and once m have,
@@ -209,7 +196,8 @@ void event_monitor::on_event(const engine::token_event & ev) {
     watch & w = it->second;
     if (!w.has_event) {
         w.has_event = true;
-        if (w.parent >= 0) std::erase(seqs_[w.parent].pending_forks, ev.seq);
+        // A fork whose source ended before the fork applied: the decoder's one final event.
+        if (w.parent >= 0 && ev.token < 0 && w.cause == stop_cause::none) w.cause = stop_cause::fork_failed;
     }
     session_event out;
     out.ev = ev;

@@ -96,7 +96,6 @@ private:
         int32_t pause_at = -1;
         stop_cause cause = stop_cause::none;
         engine::finish_reason finish = engine::finish_reason::none;
-        std::vector<seq_id> pending_forks;   // forks that have not produced an event yet
         int32_t conf_window = 0;
         double conf_threshold = 0.0;
         std::vector<double> ring;            // last conf_window token confidences

@@ -42,6 +42,7 @@ void session::apply(const session_event & e) {
     thread_info & t = threads_[size_t(e.thread)];
     if (t.is_ended) return;
     const auto & ev = e.ev;
+    t.tokens.insert(t.tokens.end(), ev.injected.begin(), ev.injected.end());   // where the engine fed them
     if (ev.token >= 0) {
         t.tokens.push_back(ev.token);
         t.logprobs.push_back(ev.signals.logprob);
@@ -135,8 +136,7 @@ std::optional<thread_id> session::fork(thread_id src, const fork_options & o) {
     t.thread_index = tid;
     t.role = o.role;
     t.parent = src;
-    t.tokens = o.inject;
-    t.n_tokens_prompt = int32_t(o.inject.size());
+    t.n_tokens_prompt = int32_t(o.inject.size());   // its tokens arrive on its first event (ev.injected)
     return tid;
 }
 
@@ -159,8 +159,7 @@ void session::resume(thread_id t) {
 void session::inject(thread_id t, std::vector<int32_t> tokens) {
     thread_info & r = threads_.at(size_t(t));
     if (r.is_ended) return;
-    r.tokens.insert(r.tokens.end(), tokens.begin(), tokens.end());
-    r.n_tokens_prompt += int32_t(tokens.size());
+    r.n_tokens_prompt += int32_t(tokens.size());   // the tokens arrive on the next event (ev.injected)
     be_.inject(r.seq, std::move(tokens));
 }
 

@@ -117,8 +117,9 @@ public:
     bool is_aborted() const { return is_aborted_; }
     void pause(thread_id t);
     void resume(thread_id t);
-    // Feeds tokens before t samples again. Exact for a paused thread; for a running one the
-    // record places them after the tokens received so far.
+    // Feeds tokens before t samples again. The record gets them from the event of the token
+    // sampled right after them (token_event::injected), so it holds them exactly where they were
+    // fed, and not at all when t ends first.
     void inject(thread_id t, std::vector<int32_t> tokens);
 
     // ---- exact rules (applied on the decoding thread) ----

@@ -37,6 +37,9 @@ public:
     // REQUIRES: logits has n_vocab finite-or-minus-infinity values, at least one finite.
     int32_t sample(const float * logits, int32_t n_vocab, token_signals * signals);
     const sampling_params & params() const { return p_; }
+    // New settings, same RNG state (a fork that changes params but keeps its stream).
+    // REQUIRES: 0 <= p.n_top_logprobs <= 20.
+    void set_params(const sampling_params & p) { p_ = p; }
 
 private:
     double next_uniform();   // [0, 1), 53 random bits

@@ -100,9 +100,12 @@ bool read_value(cursor & c, gguf_type t, gguf_value & v) {
     v.elem_type = gguf_type(et);
     if (v.elem_type == gguf_type::string) {
         if (v.n_elems > (c.size - c.pos) / 8) return c.fail(fmt::format("array of {} strings exceeds the file", v.n_elems));
-        v.strings.resize(v.n_elems);
-        for (auto & s : v.strings)
+        // Grown as read, so a forged count costs at most what the file really holds.
+        for (uint64_t i = 0; i < v.n_elems; ++i) {
+            std::string_view s;
             if (!c.read_string(s, "array string")) return false;
+            v.strings.push_back(s);
+        }
         return true;
     }
     size_t es = scalar_size(v.elem_type);
@@ -195,7 +198,7 @@ status gguf_file::parse() {
     if (version_ < 2 || version_ > 3) return bad(fmt::format("unsupported version {} (2 and 3 are supported)", version_));
     uint64_t n_tensors = 0, n_kv = 0;
     if (!c.read(n_tensors, "tensor count") || !c.read(n_kv, "metadata count")) return bad(c.error);
-    if (n_kv > size_ / 13 || n_tensors > size_ / 24) return bad(fmt::format("counts ({} tensors, {} keys) exceed the file size", n_tensors, n_kv));
+    if (n_kv > size_ / 13 || n_tensors > size_ / 32) return bad(fmt::format("counts ({} tensors, {} keys) exceed the file size", n_tensors, n_kv));
 
     for (uint64_t i = 0; i < n_kv; ++i) {
         std::string_view key;
@@ -212,9 +215,10 @@ status gguf_file::parse() {
         if (alignment_ == 0 || (alignment_ & (alignment_ - 1)) != 0) return bad(fmt::format("general.alignment {} is not a power of two", alignment_));
     }
 
-    tensors_.resize(n_tensors);
+    // Grown as read (a record takes >= 32 bytes), so a forged count cannot make us allocate
+    // more than a few times the file.
     for (uint64_t i = 0; i < n_tensors; ++i) {
-        gguf_tensor & t = tensors_[i];
+        gguf_tensor & t = tensors_.emplace_back();
         std::string_view name;
         uint32_t n_dims = 0;
         if (!c.read_string(name, "tensor name") || !c.read(n_dims, "tensor dims")) return bad(c.error);
@@ -316,7 +320,24 @@ result<std::vector<int64_t>> gguf_file::get_int_array(std::string_view key) cons
     if (!v) return std::vector<int64_t>();
     if (v->type != gguf_type::array || !is_integer_type(v->elem_type)) return type_error(path_, key, "an integer array");
     std::vector<int64_t> out(v->n_elems);
-    for (uint64_t i = 0; i < v->n_elems; ++i) out[i] = int64_t(array_elem(*v, i));
+    const size_t es = scalar_size(v->elem_type);
+    for (uint64_t i = 0; i < v->n_elems; ++i) {
+        const uint8_t * p = v->array_data + i * es;   // exact: no detour through double
+        switch (v->elem_type) {
+        case gguf_type::uint8: out[i] = load<uint8_t>(p); break;
+        case gguf_type::int8: out[i] = load<int8_t>(p); break;
+        case gguf_type::uint16: out[i] = load<uint16_t>(p); break;
+        case gguf_type::int16: out[i] = load<int16_t>(p); break;
+        case gguf_type::uint32: out[i] = load<uint32_t>(p); break;
+        case gguf_type::int32: out[i] = load<int32_t>(p); break;
+        case gguf_type::int64: out[i] = load<int64_t>(p); break;
+        default: {
+            const uint64_t u = load<uint64_t>(p);
+            if (u > uint64_t(INT64_MAX)) return type_error(path_, key, "an integer array in range");
+            out[i] = int64_t(u);
+        }
+        }
+    }
     return out;
 }
 

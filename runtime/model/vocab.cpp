@@ -1,6 +1,7 @@
 // vocab: loading tokenizer.ggml.* from GGUF metadata, and validation.
 #include "runtime/model/vocab.h"
 
+#include <cstdint>
 #include <optional>
 
 #include "runtime/model/gguf_file.h"
@@ -16,7 +17,10 @@ status key_error(const gguf_file & f, std::string_view key, const std::string & 
 status read_id(const gguf_file & f, std::string_view key, token_id & out) {
     auto r = f.get_int(key);
     if (!r) return r.error();
-    if (r.value()) out = static_cast<token_id>(*r.value());
+    if (!r.value()) return status::ok();
+    const int64_t id = *r.value();   // checked before narrowing: 2^32 + 1 must not become 1
+    if (id < 0 || id > INT32_MAX) return key_error(f, key, "id " + std::to_string(id) + " is out of range");
+    out = static_cast<token_id>(id);
     return status::ok();
 }
 

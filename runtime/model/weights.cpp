@@ -73,9 +73,10 @@ result<weights> weights::load(std::shared_ptr<const gguf_file> file, const model
         w.output = w.token_embd;
         w.is_output_tied = true;
     }
-    w.layers.resize(c.n_layers);
+    // One layer at a time: a forged block_count fails at its first missing tensor instead of
+    // sizing an allocation (a fuzzed 2^24 layers asked for 4.7 GB).
     for (int32_t i = 0; i < c.n_layers; ++i) {
-        layer_weights & l = w.layers[i];
+        layer_weights & l = w.layers.emplace_back();
         auto n = [i](const char * s) { return fmt::format("blk.{}.{}", i, s); };
         TTS_ASSIGN(l.attn_norm, fd.vector(n("attn_norm.weight"), c.n_embd));
         TTS_ASSIGN(l.wq, fd.matrix(n("attn_q.weight"), c.n_embd, q_dim));

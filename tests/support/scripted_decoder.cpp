@@ -13,6 +13,7 @@ struct scripted_decoder::command {
     controller::seq_id src = -1;
     engine::request_spec spec;
     std::optional<engine::generation_params> params;
+    std::vector<int32_t> tokens;           // inject
 };
 
 struct scripted_decoder::seq {
@@ -26,6 +27,7 @@ struct scripted_decoder::seq {
     int32_t n_generated = 0;
     engine::generation_params params;
     bool is_paused = false;
+    std::vector<int32_t> injected;         // reported with the next token, as the engine does
     std::shared_ptr<engine::event_sink> sink;
 };
 
@@ -82,7 +84,7 @@ std::optional<int32_t> scripted_decoder::think_end_token() const {
 
 std::vector<controller::seq_id> scripted_decoder::submit(engine::request_spec spec) {
     if (spec.prompt.empty() || spec.n_threads < 1 || spec.params.max_tokens < 1) return {};
-    command c{command::kind::submit, {}, -1, {}, {}};
+    command c{command::kind::submit, {}, -1, {}, {}, {}};
     for (int32_t i = 0; i < spec.n_threads; ++i) c.ids.push_back(next_id_++);
     c.spec = std::move(spec);
     std::vector<controller::seq_id> ids = c.ids;
@@ -98,7 +100,7 @@ controller::seq_id scripted_decoder::fork(controller::seq_id src, std::optional<
     const controller::seq_id id = next_id_++;
     {
         std::lock_guard lk(mu_);
-        queue_.push_back(command{command::kind::fork, {id}, src, {}, std::move(p)});
+        queue_.push_back(command{command::kind::fork, {id}, src, {}, std::move(p), {}});
     }
     cv_.notify_all();
     return id;
@@ -115,11 +117,11 @@ void queue_simple(std::mutex & mu, std::condition_variable & cv, Q & q, C c) {
 }
 }  // namespace
 
-void scripted_decoder::cancel(controller::seq_id id) { queue_simple(mu_, cv_, queue_, command{command::kind::cancel, {id}, -1, {}, {}}); }
-void scripted_decoder::pause(controller::seq_id id) { queue_simple(mu_, cv_, queue_, command{command::kind::pause, {id}, -1, {}, {}}); }
-void scripted_decoder::resume(controller::seq_id id) { queue_simple(mu_, cv_, queue_, command{command::kind::resume, {id}, -1, {}, {}}); }
-void scripted_decoder::inject(controller::seq_id id, std::vector<int32_t>) {
-    queue_simple(mu_, cv_, queue_, command{command::kind::inject, {id}, -1, {}, {}});
+void scripted_decoder::cancel(controller::seq_id id) { queue_simple(mu_, cv_, queue_, command{command::kind::cancel, {id}, -1, {}, {}, {}}); }
+void scripted_decoder::pause(controller::seq_id id) { queue_simple(mu_, cv_, queue_, command{command::kind::pause, {id}, -1, {}, {}, {}}); }
+void scripted_decoder::resume(controller::seq_id id) { queue_simple(mu_, cv_, queue_, command{command::kind::resume, {id}, -1, {}, {}, {}}); }
+void scripted_decoder::inject(controller::seq_id id, std::vector<int32_t> tokens) {
+    queue_simple(mu_, cv_, queue_, command{command::kind::inject, {id}, -1, {}, {}, std::move(tokens)});
 }
 
 int32_t scripted_decoder::n_live_for_testing() { return n_live_; }
@@ -198,7 +200,14 @@ void scripted_decoder::apply(command & c) {
     }
     case command::kind::fork: {
         auto it = seqs_.find(c.src);
-        if (it == seqs_.end() || it->second.id < 0) return;
+        if (it == seqs_.end()) return;
+        if (it->second.id < 0) {   // ended earlier in this step: the fork's one final event, as the engine
+            engine::token_event ev;
+            ev.seq = c.ids[0];
+            ev.finish = engine::finish_reason::cancelled;
+            (*it->second.sink)(ev);
+            return;
+        }
         seq copy = it->second;
         copy.id = c.ids[0];
         if (c.params) copy.params = *c.params;
@@ -218,6 +227,7 @@ void scripted_decoder::apply(command & c) {
     case command::kind::inject:
         if (auto it = seqs_.find(c.ids[0]); it != seqs_.end()) {
             it->second.stream = stream_of(*this, it->second.sc.probe, true);
+            it->second.injected.insert(it->second.injected.end(), c.tokens.begin(), c.tokens.end());
             it->second.pos = 0;
             it->second.ends_with_max_tokens = it->second.ends_with_kv_exhausted = false;
         }
@@ -251,6 +261,8 @@ void scripted_decoder::emit(seq & s) {
     ev.seq = s.id;
     ev.token = tok;
     ev.n_generated = s.n_generated;
+    ev.injected = std::move(s.injected);
+    s.injected.clear();
     const size_t at = s.stream.empty() ? i : i % s.stream.size();
     ev.signals.logprob = at < s.sc.logprobs.size() ? s.sc.logprobs[at] : s.sc.logprob;
     // Top log-probs: the chosen token, then the rest of the mass spread evenly over the others

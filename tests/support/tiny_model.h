@@ -1,18 +1,29 @@
-// tiny_model: a random-weight llama GGUF small enough to build inside a test (no download).
+// tiny_model: a random-weight llama small enough that an engine step takes microseconds.
 //
-// One layer, n_embd 32, two heads (one KV head), F32 weights drawn from a fixed seed, and a
-// byte-level BPE vocabulary of the 256 bytes (so any text tokenizes to one token per byte),
-// one merge ("~ ~") and the ChatML markers <|im_start|>, <|im_end|>, <|endoftext|> (EOS). The
-// logits are nearly flat, so sampled threads are diverse and every token, EOS included, turns
-// up now and then. Test-only code.
+// 2 layers, 32-wide, 4 heads over 2 KV heads, F32 weights drawn from a seeded generator, and
+// a byte-level BPE vocabulary of 81 tokens: <|endoftext|> (0, EOS), <|im_start|> (1),
+// <|im_end|> (2, end of turn), printable ASCII letters, digits and punctuation, 'Ġ' (space),
+// 'Ċ' (newline) and two merges. No chat template: the vocab's markers select ChatML. Built in
+// memory with gguf_writer, so engine and controller tests need no downloaded model. Test-only.
 #pragma once
 
 #include <cstdint>
-#include <string>
+#include <memory>
+#include <vector>
+
+#include "runtime/model/decoder.h"
 
 namespace tts::testing {
 
-// Writes the model to `path` (overwriting it); returns path.
-std::string write_tiny_llama(const std::string & path, uint64_t seed = 1);
+struct tiny_model_options {
+    int32_t n_ctx = 4096;  // llama.context_length (the engine stops threads there)
+    uint64_t seed = 1;     // weight values
+};
+
+// The GGUF file's bytes.
+std::vector<uint8_t> tiny_model_bytes(const tiny_model_options & o = {});
+// The file written to a temporary path, loaded on one kernel thread (the file is removed once
+// mapped). REQUIRES (checked): it loads.
+std::unique_ptr<model::decoder> make_tiny_decoder(const tiny_model_options & o = {});
 
 }  // namespace tts::testing

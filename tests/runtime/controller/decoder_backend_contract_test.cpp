@@ -1,6 +1,6 @@
 // The decoder_backend contract (runtime/controller/decoder_backend.h), checked on both
 // implementations the strategies meet: the real engine (engine_backend over a tiny
-// random-weight llama written by tests/support/tiny_model, no model download) and
+// random-weight llama built by tests/support/tiny_model, no model download) and
 // tests/support/scripted_decoder. Every case states a relation between runs (a thread's
 // stream with and without a command, a fork against its source, an injection against a fresh
 // prompt), so the same case holds for a sampled model and for scripts; when the double drifts
@@ -102,16 +102,7 @@ struct scripted_harness {
 // The real engine on a tiny random llama (written once per process).
 struct engine_harness {
     static model::decoder & decoder() {
-        static std::unique_ptr<model::decoder> d = [] {
-            const std::string path = (std::filesystem::temp_directory_path() /
-                                      ("ttscale_contract_tiny_" + std::to_string(::getpid()) + ".gguf"))
-                                         .string();
-            testing::write_tiny_llama(path);
-            auto r = model::decoder::load(path, 1);
-            std::filesystem::remove(path);
-            REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.error().message()));
-            return std::move(r).value();
-        }();
+        static std::unique_ptr<model::decoder> d = testing::make_tiny_decoder();
         return *d;
     }
     engine::engine eng{decoder(), engine::engine_options{.kv_bytes = size_t(8) << 20}};

@@ -193,9 +193,11 @@ TEST_CASE("wall budget stops threads that never finish") {
     auto o = opts(boost::fibers::launch::post);
     o.limits.max_wall_seconds = 0.05;
     session s(dec, o);
-    auto t = s.spawn(dec.tokenize("p"), {.n = 2});
-    s.pause(t[0]);
-    s.pause(t[1]);
+    // Paused on the decoding thread after their first token (s.pause() could come too late
+    // when the decoder runs ahead, e.g. under TSan, and the 5-token script would finish).
+    controller::spawn_options so{.n = 2};
+    so.rules.pause_at = 1;
+    auto t = s.spawn(dec.tokenize("p"), so);
     s.join(t);
     CHECK(s.status() == "budget: budget_wall");
 }

@@ -151,18 +151,3 @@ TEST_CASE("cancel frees the thread's private pages in the step that applies it")
     e.run_until_idle();
     CHECK(e.cache_for_testing().n_blocks_used() == e.cache_for_testing().n_blocks_cached());
 }
-
-TEST_CASE("injected tokens are fed before the next sample") {
-    REQUIRE_MODEL();
-    engine::engine e(dec(), {});
-    recorder r;
-    engine::request_spec s = spec(r, 1, 6);
-    s.params.sampling.temperature = 0;
-    auto ids = e.submit(std::move(s));
-    e.step();   // prefill + first token
-    const auto probe = dec().vocab().encode(" The answer is", false);
-    e.inject(ids[0], probe);
-    e.run_until_idle();
-    CHECK(r.tokens[ids[0]].size() == 6);
-    CHECK(r.finish[ids[0]] == engine::finish_reason::max_tokens);
-}
