@@ -1,6 +1,7 @@
 // store: SQLite through its C API, one prepared statement per query, wrapped in a tiny RAII type.
 #include "evals/store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -110,6 +111,21 @@ std::vector<std::string> columns_of(sqlite3 * db, const std::string & table) {
     return out;
 }
 
+bool has(const std::vector<std::string> & columns, std::string_view c) {
+    return std::find(columns.begin(), columns.end(), c) != columns.end();
+}
+
+// `column`, or the added column's default when the file predates it (read-only files).
+std::string column_or_default(const std::vector<std::string> & have, const char * prefix, const char * column) {
+    if (has(have, column)) return std::string(prefix) + column;
+    for (const added_column & a : k_added_columns) {
+        if (std::string_view(a.column) != column) continue;
+        const std::string_view decl(a.decl);
+        return std::string(decl.substr(decl.find("DEFAULT ") + 8));
+    }
+    return "NULL";
+}
+
 result<int64_t> user_version(sqlite3 * db) {
     stmt q(db, "PRAGMA user_version");
     if (!q.ok() || q.step() != SQLITE_ROW) return sql_error(db, "read schema version");
@@ -159,20 +175,6 @@ status not_ours(const std::string & path) {
     return status::invalid_argument(path + " is not a ttscale results file (it lacks the sweeps/cells/results/threads tables)");
 }
 
-bool has(const std::vector<std::string> & columns, std::string_view c) {
-    return std::find(columns.begin(), columns.end(), c) != columns.end();
-}
-
-// `column`, or the added column's default when the file predates it (read-only files).
-std::string column_or_default(const std::vector<std::string> & have, const char * prefix, const char * column) {
-    if (has(have, column)) return std::string(prefix) + column;
-    for (const added_column & a : k_added_columns) {
-        if (std::string_view(a.column) != column) continue;
-        const std::string_view decl(a.decl);
-        return std::string(decl.substr(decl.find("DEFAULT ") + 8));
-    }
-    return "NULL";
-}
 
 }  // namespace
 

@@ -24,7 +24,7 @@ stored_cell cell(const std::string & key) {
     stored_cell c;
     c.key = key, c.ordinal = 1, c.model = "m", c.dataset = "d", c.strategy_label = "s", c.strategy = "s";
     c.params_json = "{}", c.status = "done", c.answer = "42", c.gold = "42", c.votes_json = "[]", c.verdict_status = "ok";
-    c.threads = {stored_thread{0, "sample", "eos", 10, "42", -0.1, true, 0, std::string(8000, 'x')}};
+    c.threads = {stored_thread{0, "sample", "eos", "answered", 10, -1, "42", -0.1, true, 0, std::string(8000, 'x')}};
     return c;
 }
 

@@ -25,8 +25,8 @@ stored_cell cell(const std::string & key, const std::string & text = "some text"
     c.key = key, c.ordinal = 1, c.model = "m", c.dataset = "d", c.problem_id = 1, c.seed = 0;
     c.strategy_label = "s", c.strategy = "s", c.params_json = "{}", c.status = "done";
     c.answer = "42", c.gold = "42", c.is_correct = true, c.votes_json = "[]", c.verdict_status = "ok";
-    c.threads = {stored_thread{0, "sample", "eos", 10, "42", -0.1, true, 0, text},
-                 stored_thread{1, "sample", "eos", 12, "41", -0.2, false, 1, text}};
+    c.threads = {stored_thread{0, "sample", "eos", "answered", 10, -1, "42", -0.1, true, 0, text},
+                 stored_thread{1, "sample", "eos", "answered", 12, -1, "41", -0.2, false, 1, text}};
     return c;
 }
 
