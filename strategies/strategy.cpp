@@ -29,7 +29,8 @@ status check_threads(std::string_view where, int32_t k, const strategy_limits & 
 }
 
 std::optional<std::string> answer_of(const session & s, thread_id t) {
-    auto a = try_extract_answer(s.text(t));
+    // A truncated thread (when it may vote at all) answers only with a complete statement.
+    auto a = try_extract_answer(s.text(t), {.is_truncated = s.thread(t).kind() == controller::finish_class::truncated});
     if (!a) return std::nullopt;
     return a->text;
 }

@@ -76,7 +76,8 @@ std::vector<int32_t> prompt_like(session & s, const problem & p, std::string_vie
 // "<where>.k: ..." when k threads could not all run at once under the limits; ok otherwise.
 status check_threads(std::string_view where, int32_t k, const strategy_limits & l);
 
-// The extracted answer of a thread's text (strategies/answer/extract.h), if any.
+// The extracted answer of a thread's text (strategies/answer/extract.h), if any; a truncated
+// thread's only from a complete answer statement (no last-number fallback).
 std::optional<std::string> answer_of(const session & s, thread_id t);
 
 // Scores over a thread's per-token signals.

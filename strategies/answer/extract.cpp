@@ -151,7 +151,7 @@ outcome extract_from(std::string_view text, bool is_after_think, const extract_o
         if (r.kind == reading_kind::multiple) return {true, std::nullopt};
         return {true, extracted_answer{r.text, it->rule, is_after_think}};
     }
-    if (opt.type != answer_type::numeric) return {};
+    if (opt.type != answer_type::numeric || opt.is_truncated) return {};
     if (std::optional<std::string> n = try_last_number(text)) return {true, extracted_answer{*n, extract_rule::last_number, is_after_think}};
     return {};
 }

@@ -16,7 +16,9 @@
 //     quantities ("18 apples and 2 oranges") mean no single answer: the completion abstains.
 //     A statement with no number ("the answer is correct", the prompt's "<number>") asserts
 //     nothing and is skipped. With no asserting statement, the last plain number of the segment
-//     answers (rule last_number).
+//     answers (rule last_number) -- unless the completion is truncated (options): the last
+//     number of text cut at max_tokens is where the cut fell, so it then answers only with a
+//     complete statement, else none.
 //   yes_no / choice: the statement's first word must be yes/no, or an option letter (upper
 //     case, or in parentheses); there is no last-word fallback.
 // The returned text is canonical (normalize(), numbers.h): "1,200" -> "1200", "3/2", "yes", "B".
@@ -37,6 +39,7 @@ enum class answer_type { numeric, yes_no, choice };
 struct extract_options {
     answer_type type = answer_type::numeric;
     std::string_view choices = "ABCDE";  // choice: the option letters
+    bool is_truncated = false;           // the text was cut by a length limit: no last_number
 };
 
 struct extracted_answer {

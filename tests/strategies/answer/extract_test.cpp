@@ -258,6 +258,25 @@ TEST_CASE("extract: last number fallback") {
     CHECK(extract_rule_of("so 12") == extract_rule::last_number);
 }
 
+TEST_CASE("extract: a truncated completion answers only with a complete statement") {
+    // Text cut at max_tokens: its last number is where the cut fell. Restoring the last_number
+    // fallback for truncated text turns the first two checks red.
+    const extract_options cut{.is_truncated = true};
+    CHECK_FALSE(try_extract_answer("So the total is 9 x 2 = 18. Let's check with Python: eggs = 16", cut));
+    CHECK_FALSE(try_extract_answer("Profit = $120,000.\n\nSo, the profit is \\(\\boxed{120", cut));  // open box
+    auto a = try_extract_answer("The answer is 2.\n\nThe answer is 2.\n\nI'll give you 3 more", cut);
+    REQUIRE(a);
+    CHECK(a->text == "2");
+    CHECK(a->rule == extract_rule::answer_is);
+    auto b = try_extract_answer("The answer is \\(\\boxed{16}\\", cut);  // cut after the closed box
+    REQUIRE(b);
+    CHECK(b->text == "16");
+    // The same text, finished, keeps the fallback.
+    auto c = try_extract_answer("So the total is 9 x 2 = 18. Let's check with Python: eggs = 16");
+    REQUIRE(c);
+    CHECK(c->rule == extract_rule::last_number);
+}
+
 TEST_CASE("extract: word answers only when the dataset's answer type says so") {
     const extract_options yes_no{.type = answer_type::yes_no};
     const extract_options choice{.type = answer_type::choice};
