@@ -157,9 +157,18 @@ TEST_CASE("forward pass: last-position logits and greedy continuations agree wit
         const auto logits = run_forced(*env().dec, prompt, want);
         REQUIRE(int32_t(ref.size()) == n_vocab);
 
+        // Logits are compared up to one constant offset (their mean difference), which changes no
+        // probability: with a tied embedding whose mean row is large on a few hidden dims, int8
+        // activation rounding noise there shifts every logit together by +-0.1..0.4 between any
+        // two correct implementations (measured across SIMD levels and arithmetic orders), so a
+        // raw comparison would pass or fail by lottery. The offset is reported; what remains
+        // (0.08-0.16 mean on the SmolLM2 prompts) is the shape of the distribution.
+        double offset = 0;
+        for (int32_t i = 0; i < n_vocab; ++i) offset += logits[i] - ref[i];
+        offset /= n_vocab;
         double max_diff = 0, sum_diff = 0;
         for (int32_t i = 0; i < n_vocab; ++i) {
-            const double d = std::fabs(logits[i] - ref[i]);
+            const double d = std::fabs(logits[i] - ref[i] - offset);
             max_diff = std::max(max_diff, d);
             sum_diff += d;
         }
@@ -184,7 +193,7 @@ TEST_CASE("forward pass: last-position logits and greedy continuations agree wit
         const auto free_run = run_greedy(*env().dec, prompt, int(want.size()));
         size_t prefix = 0;
         while (prefix < want.size() && free_run[prefix] == want[prefix]) ++prefix;
-        MESSAGE(name << ": max |dlogit| " << max_diff << " (llama.cpp's own spread " << spread_max << "), mean "
+        MESSAGE(name << ": offset " << offset << ", max |dlogit - offset| " << max_diff << " (llama.cpp's own spread " << spread_max << "), mean "
                      << mean_diff << " (" << spread_mean << "); teacher-forced greedy agreement " << n_agree << "/"
                      << want.size() << "; free-running identical prefix " << prefix << "/" << want.size());
         CHECK(n_agree >= k_min_greedy_agreement * double(want.size()));
