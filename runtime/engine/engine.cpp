@@ -38,7 +38,7 @@ kv::kv_layout layout_of(const model::model_config & c, int32_t block_size) {
 engine::engine(model::decoder & dec, const engine_options & opt)
     : dec_(dec), opt_(opt),
       cache_(layout_of(dec.config(), opt.block_size),
-             int32_t(layout_of(dec.config(), opt.block_size).blocks_in_bytes(opt.kv_bytes))) {
+             int32_t(layout_of(dec.config(), opt.block_size).blocks_in_bytes(opt.kv_bytes)), dec.kv_storage()) {
     TTS_CHECK(opt.max_step_tokens > 0, "max_step_tokens must be positive");
 }
 
