@@ -33,14 +33,4 @@ void dequantize_rows(const device_weight & w, const int32_t * ids, int64_t row0,
     TTS_CUDA_LAUNCHED();
 }
 
-bool is_supported(dtype t) {
-    bool ok = true;
-    switch (t) {
-    case dtype::f32: case dtype::f16: case dtype::bf16: case dtype::q4_0: case dtype::q4_1:
-    case dtype::q5_0: case dtype::q5_1: case dtype::q8_0: case dtype::q4_k: case dtype::q6_k: break;
-    default: ok = false;
-    }
-    return ok;
-}
-
 }  // namespace tts::kernels::cuda

@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/device_weight.h"
+#include "kernels/cuda/dispatch.h"
 
 namespace tts::kernels::cuda {
 
@@ -30,5 +32,11 @@ std::string describe_device() {
 }
 
 void device_memory(size_t & n_free, size_t & n_total) { TTS_CUDA_CHECK(cudaMemGetInfo(&n_free, &n_total)); }
+
+bool is_supported(dtype t) {
+    for (dtype s : k_shipped_dtypes)
+        if (s == t) return true;
+    return false;
+}
 
 }  // namespace tts::kernels::cuda

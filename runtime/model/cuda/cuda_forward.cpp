@@ -2,6 +2,7 @@
 #include "runtime/model/cuda/cuda_forward.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/dequant.cuh"
 #include "kernels/cuda/device.h"
+#include "kernels/cuda/dispatch.h"
 #include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/kv_append.cuh"
 #include "kernels/cuda/matmul.cuh"
@@ -33,9 +35,10 @@ result<std::unique_ptr<cuda_forward>> cuda_forward::create(const std::string & p
                                                            const weights & w) {
     if (std::string why = kc::why_no_device(); !why.empty())
         return status::unavailable(fmt::format("{}: --device cuda: no usable CUDA device ({})", path, why));
-    if (cfg.head_dim != 64 && cfg.head_dim != 128)
-        return status::invalid_argument(fmt::format(
-            "{}: --device cuda: head size {} (the CUDA attention kernel is built for 64 and 128)", path, cfg.head_dim));
+    if (std::find(std::begin(kc::k_head_dims), std::end(kc::k_head_dims), cfg.head_dim) == std::end(kc::k_head_dims))
+        return status::invalid_argument(fmt::format("{}: --device cuda: head size {} (the CUDA attention kernel is "
+                                                    "built for {}; kernels/cuda/dispatch.h)",
+                                                    path, cfg.head_dim, fmt::join(kc::k_head_dims, ", ")));
     if (cfg.n_heads > 65535 || cfg.n_heads % cfg.n_kv_heads != 0)
         return status::invalid_argument(fmt::format("{}: --device cuda: {} heads over {} KV heads", path, cfg.n_heads,
                                                     cfg.n_kv_heads));

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "kernels/cuda/dequant.cuh"
+#include "kernels/cuda/dispatch.h"
 #include "kernels/cuda/elementwise.cuh"
 #include "kernels/cuda/kv_append.cuh"
 #include "kernels/cuda/math/quant_chunk.h"
@@ -30,26 +31,6 @@ namespace math = tts::kernels::cuda::math;
 
 namespace {
 
-constexpr dtype k_shipped[] = {dtype::f32,  dtype::f16,  dtype::bf16, dtype::q4_0, dtype::q4_1,
-                               dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q6_k};
-
-template <typename F>
-void with_type(dtype t, F && f) {
-    switch (t) {
-    case dtype::f32: return f(std::integral_constant<dtype, dtype::f32>{});
-    case dtype::f16: return f(std::integral_constant<dtype, dtype::f16>{});
-    case dtype::bf16: return f(std::integral_constant<dtype, dtype::bf16>{});
-    case dtype::q4_0: return f(std::integral_constant<dtype, dtype::q4_0>{});
-    case dtype::q4_1: return f(std::integral_constant<dtype, dtype::q4_1>{});
-    case dtype::q5_0: return f(std::integral_constant<dtype, dtype::q5_0>{});
-    case dtype::q5_1: return f(std::integral_constant<dtype, dtype::q5_1>{});
-    case dtype::q8_0: return f(std::integral_constant<dtype, dtype::q8_0>{});
-    case dtype::q4_k: return f(std::integral_constant<dtype, dtype::q4_k>{});
-    case dtype::q6_k: return f(std::integral_constant<dtype, dtype::q6_k>{});
-    default: FAIL("no instance");
-    }
-}
-
 int64_t n_in_for(dtype t) { return block_elems(uint32_t(t)) == 256 ? 768 : 576 + 32; }
 
 // The tiled kernel's value for (token, row), replayed on the host: lanes, then butterfly.
@@ -57,7 +38,7 @@ std::vector<float> matmul_replay(dtype t, const std::vector<uint8_t> & w, int64_
                                  const std::vector<float> & x, int64_t n_tok) {
     std::vector<float> y(size_t(n_tok * n_out));
     const size_t rb = row_bytes(uint32_t(t), n_in);
-    with_type(t, [&](auto tag) {
+    kc::dispatch_dtype(t, [&](auto tag) {
         for (int64_t tk = 0; tk < n_tok; ++tk)
             for (int64_t o = 0; o < n_out; ++o) {
                 float lanes[32];
@@ -73,7 +54,7 @@ std::vector<float> matmul_replay(dtype t, const std::vector<uint8_t> & w, int64_
 
 TEST_CASE("matmul: every shipped type equals the host replay bit for bit and ref within tolerance") {
     std::mt19937 rng(41);
-    for (dtype t : k_shipped) {
+    for (dtype t : kc::k_shipped_dtypes) {
         for (int64_t n_tok : {1, 5, 8, 13}) {
             const int64_t n_in = n_in_for(t), n_out = 37;
             CAPTURE(dtype_name(uint32_t(t)));
@@ -136,7 +117,7 @@ TEST_CASE("matmul_cublas: dequantised tiles through cuBLAS agree with ref") {
 
 TEST_CASE("dequantize_rows: embedding rows by id equal ref bit for bit") {
     std::mt19937 rng(53);
-    for (dtype t : k_shipped) {
+    for (dtype t : kc::k_shipped_dtypes) {
         const int64_t n_in = n_in_for(t), n_vocab = 50;
         std::vector<uint8_t> w = test::random_weights(rng, t, n_vocab, n_in);
         const std::vector<int32_t> ids = {3, 49, 0, 3, 17};

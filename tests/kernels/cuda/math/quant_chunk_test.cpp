@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include "kernels/cpu/dequant.h"
+#include "kernels/cuda/dispatch.h"
 #include "kernels/cuda/math/reduce.h"
 #include "tests/kernels/kernel_test_util.h"
 
@@ -16,27 +17,6 @@ using namespace tts::kernels;
 namespace math = tts::kernels::cuda::math;
 
 namespace {
-
-constexpr dtype k_shipped[] = {dtype::f32,  dtype::f16,  dtype::bf16, dtype::q4_0, dtype::q4_1,
-                               dtype::q5_0, dtype::q5_1, dtype::q8_0, dtype::q4_k, dtype::q6_k};
-
-// Calls f with the dtype as a compile-time constant (the kernels' dispatch, host side).
-template <typename F>
-void with_type(dtype t, F && f) {
-    switch (t) {
-    case dtype::f32: return f(std::integral_constant<dtype, dtype::f32>{});
-    case dtype::f16: return f(std::integral_constant<dtype, dtype::f16>{});
-    case dtype::bf16: return f(std::integral_constant<dtype, dtype::bf16>{});
-    case dtype::q4_0: return f(std::integral_constant<dtype, dtype::q4_0>{});
-    case dtype::q4_1: return f(std::integral_constant<dtype, dtype::q4_1>{});
-    case dtype::q5_0: return f(std::integral_constant<dtype, dtype::q5_0>{});
-    case dtype::q5_1: return f(std::integral_constant<dtype, dtype::q5_1>{});
-    case dtype::q8_0: return f(std::integral_constant<dtype, dtype::q8_0>{});
-    case dtype::q4_k: return f(std::integral_constant<dtype, dtype::q4_k>{});
-    case dtype::q6_k: return f(std::integral_constant<dtype, dtype::q6_k>{});
-    default: FAIL("no instance for " << dtype_name(uint32_t(t)));
-    }
-}
 
 // Row lengths: odd block counts, one block, and the real models' widths where the type allows.
 std::vector<int64_t> lengths_for(dtype t) {
@@ -48,7 +28,7 @@ std::vector<int64_t> lengths_for(dtype t) {
 
 TEST_CASE("dequant_chunk matches ref::dequantize_row and equals the CPU decoder's bits, every shipped type") {
     std::mt19937 rng(11);
-    for (dtype t : k_shipped) {
+    for (dtype t : cuda::k_shipped_dtypes) {
         for (int64_t n : lengths_for(t)) {
             CAPTURE(dtype_name(uint32_t(t)));
             CAPTURE(n);
@@ -61,7 +41,7 @@ TEST_CASE("dequant_chunk matches ref::dequantize_row and equals the CPU decoder'
                 const uint8_t * row = w.data() + r * rb;
                 ref::dequantize_row(t, row, want.data(), n);
                 cpu::dequantize_row(t, row, cpu_bits.data(), n);
-                with_type(t, [&](auto tag) {
+                cuda::dispatch_dtype(t, [&](auto tag) {
                     for (int64_t c = 0; c < n / 32; ++c) math::dequant_chunk<decltype(tag)::value>(row, c, got.data() + c * 32);
                 });
                 bad_ref += test::count_mismatches("vs ref", got.data(), want.data(), n, 0.0, 2.4e-7);
@@ -96,7 +76,7 @@ TEST_CASE("lane_dot over 32 lanes + butterfly_sum32 matches ref::matmul, every s
     // The matmul kernel's row arithmetic: lane l sums chunks l, l + 32, ...; the warp adds the
     // lanes. Rows of 1..70 chunks cover lanes with no chunk, one, and several.
     std::mt19937 rng(5);
-    for (dtype t : k_shipped) {
+    for (dtype t : cuda::k_shipped_dtypes) {
         for (int64_t n : lengths_for(t)) {
             CAPTURE(dtype_name(uint32_t(t)));
             CAPTURE(n);
@@ -106,7 +86,7 @@ TEST_CASE("lane_dot over 32 lanes + butterfly_sum32 matches ref::matmul, every s
             std::vector<float> want(size_t(n_tok * n_out)), got(want.size());
             ref::matmul(cpu::weight_view{w.data(), t, n_out, n}, x.data(), n_tok, want.data());
             const size_t rb = row_bytes(uint32_t(t), n);
-            with_type(t, [&](auto tag) {
+            cuda::dispatch_dtype(t, [&](auto tag) {
                 for (int64_t tk = 0; tk < n_tok; ++tk) {
                     for (int64_t o = 0; o < n_out; ++o) {
                         float lanes[32];

@@ -2,11 +2,13 @@
 // without a GPU): logits, greedy decoding, batch invariance, device copy-on-write at forks,
 // and no device memory or KV page left behind.
 //
-// The two backends differ legitimately in the last bits: the CPU quantises activations to int8
-// blocks for its integer dot products, the CUDA kernels keep them in f32. So cross-backend
-// checks use the criteria tests/reference uses against llama.cpp (logit differences bounded,
-// teacher-forced argmax agreement with disagreements only at near-ties), while checks within
-// the CUDA backend (batch invariance, prefill == step-by-step decode, fork) are bit-exact.
+// The two backends differ legitimately: the CPU quantises activations to int8 blocks for its
+// integer dot products, the CUDA kernels keep them in f32. So CPU-vs-CUDA checks use the
+// criteria tests/reference uses against llama.cpp (logit differences bounded, teacher-forced
+// argmax agreement with disagreements only at near-ties). The tight check is against an f32
+// forward pass built from kernels/ref's naive ops (what the CUDA backend computes, up to f32
+// summation order). Checks within the CUDA backend (batch invariance, prefill == step-by-step
+// decode, fork) are bit-exact.
 #include "runtime/model/cuda/cuda_forward.h"
 
 #include <doctest/doctest.h>
@@ -14,10 +16,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
 #include "kernels/cuda/device.h"
+#include "kernels/ref/reference.h"
 #include "runtime/engine/engine.h"
 #include "runtime/kv/kv_cache.h"
 
@@ -28,11 +32,21 @@ namespace {
 
 const char * k_model = TTS_SOURCE_DIR "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
-// Cross-backend tolerances (see the header comment; same scale as tests/reference).
-constexpr double k_max_logit_diff = 1.0;
-constexpr double k_mean_logit_diff = 0.1;
+// CPU vs CUDA. Measured on this model (prompt() + 32 CPU-greedy tokens, 50 positions, one
+// run; the CPU backend against the kernels/ref f32 forward below, which the CUDA backend
+// tracks): max |dlogit| 1.61, mean 0.239, argmax agreement 48/50, worst near-tie 0.21. Limits
+// with the 1.5x headroom tests/reference uses against llama.cpp, and its near-tie rule.
+constexpr double k_max_logit_diff = 2.5;
+constexpr double k_mean_logit_diff = 0.36;
 constexpr double k_near_tie = 1.0;
 constexpr double k_min_argmax_agreement = 0.9;
+// CUDA vs the kernels/ref f32 forward: only summation order and libdevice vs glibc exp/cos
+// differ. Measured on the host with every matmul replaced by the exact replay of the CUDA
+// tiled kernel (math::lane_dot + butterfly_sum32), same 50 positions: max 0.0125, mean
+// 0.00137 (logits up to 37). Limits leave ~6x for the f32 attention / norms on the device.
+// A real kernel bug (a wrong page, scale or sub-block) moves logits by whole units.
+constexpr double k_max_ref_diff = 0.08;
+constexpr double k_mean_ref_diff = 0.008;
 
 std::unique_ptr<model::decoder> load(model::device_kind d) {
     REQUIRE_MESSAGE(std::filesystem::exists(k_model), "default model missing at " << k_model << " (make model)");
@@ -75,6 +89,75 @@ std::vector<float> forced_logits(model::decoder & d, const std::vector<int32_t> 
 }
 
 int32_t argmax(const float * row, int32_t n) { return int32_t(std::max_element(row, row + n) - row); }
+
+// The forward pass of decoder.cpp with kernels/ref's naive ops (double sums, f32 activations,
+// f16 K/V in a host cache): the oracle for the CUDA backend. Logits of every row.
+std::vector<float> ref_logits(const std::vector<int32_t> & toks) {
+    namespace ref = kernels::ref;
+    const auto & c = cpu().config();
+    auto file = model::gguf_file::open(k_model);
+    REQUIRE(file.is_ok());
+    auto wr = model::weights::load(file.value(), c);
+    REQUIRE(wr.is_ok());
+    const model::weights & w = wr.value();
+    const int64_t n = int64_t(toks.size()), e = c.n_embd, hd = c.head_dim;
+    const int64_t qd = int64_t(c.n_heads) * hd, kd = int64_t(c.n_kv_heads) * hd;
+    kv::kv_layout layout{c.n_layers, c.n_kv_heads, c.head_dim, 16};
+    kv::kv_cache cache(layout, int32_t(layout.blocks_for_tokens(n)));
+    cache.add_sequence(0);
+    REQUIRE(cache.try_reserve(0, int32_t(n)));
+    const kv::seq_id ids[] = {0};
+    const kv::kv_view & kv = cache.view(ids);
+    std::vector<int32_t> pos(static_cast<size_t>(n)), seq(static_cast<size_t>(n), 0);
+    for (int64_t i = 0; i < n; ++i) pos[size_t(i)] = int32_t(i);
+    std::vector<float> x(size_t(n * e)), h(x.size()), out(x.size()), q(size_t(n * qd)), att(q.size());
+    std::vector<float> k(size_t(n * kd)), v(k.size()), gate(size_t(n * c.n_ff)), up(gate.size());
+    auto add = [](std::vector<float> & a, const float * b, int64_t rows, int64_t dim, bool broadcast) {
+        for (int64_t i = 0; i < rows * dim; ++i) a[size_t(i)] += b[broadcast ? i % dim : i];
+    };
+    ref::embed_rows(w.token_embd, toks.data(), n, x.data());
+    for (int32_t il = 0; il < c.n_layers; ++il) {
+        const model::layer_weights & l = w.layers[size_t(il)];
+        ref::rmsnorm(x.data(), l.attn_norm, h.data(), n, e, c.rms_eps);
+        ref::matmul(l.wq, h.data(), n, q.data());
+        ref::matmul(l.wk, h.data(), n, k.data());
+        ref::matmul(l.wv, h.data(), n, v.data());
+        if (l.bq) add(q, l.bq, n, qd, true), add(k, l.bk, n, kd, true), add(v, l.bv, n, kd, true);
+        if (c.has_qk_norm) {
+            ref::rmsnorm(q.data(), l.q_norm, q.data(), n * c.n_heads, hd, c.rms_eps);
+            ref::rmsnorm(k.data(), l.k_norm, k.data(), n * c.n_kv_heads, hd, c.rms_eps);
+        }
+        ref::rope(q.data(), n, c.n_heads, hd, pos.data(), c.rope_freq_base, c.rope);
+        ref::rope(k.data(), n, c.n_kv_heads, hd, pos.data(), c.rope_freq_base, c.rope);
+        ref::kv_append(kv, il, k.data(), v.data(), seq.data(), pos.data(), n);
+        ref::paged_attention(q.data(), kv, il, c.n_heads, seq.data(), pos.data(), n, 1.0f / std::sqrt(float(hd)), att.data());
+        ref::matmul(l.wo, att.data(), n, out.data());
+        add(x, out.data(), n, e, false);
+        ref::rmsnorm(x.data(), l.ffn_norm, h.data(), n, e, c.rms_eps);
+        ref::matmul(l.w_gate, h.data(), n, gate.data());
+        ref::matmul(l.w_up, h.data(), n, up.data());
+        ref::silu_mul(gate.data(), up.data(), gate.data(), n * c.n_ff);
+        ref::matmul(l.w_down, gate.data(), n, out.data());
+        add(x, out.data(), n, e, false);
+    }
+    ref::rmsnorm(x.data(), w.output_norm, h.data(), n, e, c.rms_eps);
+    std::vector<float> logits(size_t(n) * size_t(c.n_vocab));
+    ref::matmul(w.output, h.data(), n, logits.data());
+    cache.free(0);
+    return logits;
+}
+
+// max and mean |a - b|.
+std::pair<double, double> diff(const std::vector<float> & a, const std::vector<float> & b) {
+    REQUIRE(a.size() == b.size());
+    double mx = 0, sum = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double d = std::fabs(double(a[i]) - double(b[i]));
+        mx = std::max(mx, d);
+        sum += d;
+    }
+    return {mx, sum / double(a.size())};
+}
 
 // Greedy continuation on the CPU, one token per forward.
 std::vector<int32_t> cpu_greedy(const std::vector<int32_t> & p, int n) {
@@ -139,10 +222,11 @@ model::device_kv_storage & device_storage(model::decoder & d) {
 // that the pool's pages and the device memory all come back.
 std::vector<std::vector<int32_t>> run_request(int32_t n, int32_t max_tokens, float temperature) {
     std::vector<std::vector<int32_t>> out;
+    model::decoder & d = gpu();   // weights uploaded before measuring
     size_t free_before = 0, free_after = 0, total = 0;
     kernels::cuda::device_memory(free_before, total);
     {
-        engine::engine e(gpu(), {});
+        engine::engine e(d, {});   // a 512 MiB device KV pool
         const int32_t pages0 = e.cache_for_testing().n_blocks_free();
         recorder r;
         auto ids = e.submit(spec(r, n, max_tokens, temperature));
@@ -154,30 +238,30 @@ std::vector<std::vector<int32_t>> run_request(int32_t n, int32_t max_tokens, flo
             out.push_back(r.tokens[id]);
         }
     }
-    CHECK(device_storage(gpu()).n_bytes_allocated() == 0);   // the pool's device arrays are freed
+    CHECK(device_storage(d).n_bytes_allocated() == 0);   // the pool's device arrays are freed
+    // ... and the device has the memory back. Slack: the decoder's step scratch may grow on a
+    // first larger step and stays with the decoder (tens of MiB at most; the pool is 512 MiB).
     kernels::cuda::device_memory(free_after, total);
-    CHECK(free_after + (size_t(4) << 20) >= free_before);    // and nothing else stayed behind
+    CHECK(free_after + (size_t(64) << 20) >= free_before);
     return out;
 }
 
 }  // namespace
 
-TEST_CASE("teacher-forced logits agree with the CPU backend") {
+TEST_CASE("logits: the f32 reference forward tightly, the CPU backend within its int8 spread") {
     const std::vector<int32_t> p = prompt(), cont = cpu_greedy(p, 32);
     std::vector<int32_t> toks = p;
     toks.insert(toks.end(), cont.begin(), cont.end() - 1);
-    const std::vector<float> a = forced_logits(cpu(), toks, 0), b = forced_logits(gpu(), toks, 0);
-    REQUIRE(a.size() == b.size());
-    double max_diff = 0, sum_diff = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        const double d = std::fabs(double(a[i]) - double(b[i]));
-        max_diff = std::max(max_diff, d);
-        sum_diff += d;
-    }
-    const double mean_diff = sum_diff / double(a.size());
-    MESSAGE("CPU vs CUDA over " << toks.size() << " positions: max |dlogit| " << max_diff << ", mean " << mean_diff);
-    CHECK(max_diff <= k_max_logit_diff);
-    CHECK(mean_diff <= k_mean_logit_diff);
+    const std::vector<float> g = forced_logits(gpu(), toks, 0);
+    const auto [ref_max, ref_mean] = diff(g, ref_logits(toks));
+    MESSAGE("CUDA vs kernels/ref f32 forward over " << toks.size() << " positions: max |dlogit| " << ref_max << ", mean "
+                                                    << ref_mean);
+    CHECK(ref_max <= k_max_ref_diff);
+    CHECK(ref_mean <= k_mean_ref_diff);
+    const auto [cpu_max, cpu_mean] = diff(g, forced_logits(cpu(), toks, 0));
+    MESSAGE("CUDA vs CPU backend: max |dlogit| " << cpu_max << ", mean " << cpu_mean);
+    CHECK(cpu_max <= k_max_logit_diff);
+    CHECK(cpu_mean <= k_mean_logit_diff);
     const double agree = teacher_forced_agreement(gpu(), p, cont);
     MESSAGE("CUDA argmax along the CPU's greedy continuation: " << agree * 100 << "%");
     CHECK(agree >= k_min_argmax_agreement);
@@ -274,8 +358,8 @@ TEST_CASE("TTS_CUDA_GEMM=cublas: prefill through cuBLAS stays close to the tiled
     double max_diff = 0;
     for (size_t i = 0; i < a.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(a[i]) - double(b[i])));
     MESSAGE("tiled vs cuBLAS: max |dlogit| " << max_diff);
-    // Both f32 throughout; only the summation order differs.
-    CHECK(max_diff <= 0.05);
+    // Both f32 throughout; only the summation order differs (same scale as k_max_ref_diff).
+    CHECK(max_diff <= k_max_ref_diff);
 }
 
 TEST_CASE("the CUDA decoder hands the engine device KV storage, the CPU decoder host memory") {
