@@ -2,8 +2,9 @@
 //
 // Owns the model (GGUF mapping, config, weights, tokenizer, chat template) and scratch
 // buffers; runs each step as a sequence of CPU kernel calls, or, when loaded for another
-// device, delegates forward() to that device's forward_backend (see forward_backend.h). K/V live outside, in a paged
-// cache described by kv_view: the decoder appends this step's K/V and attends through it.
+// device, delegates forward() to that device's forward_backend (forward_backend.h). K/V live
+// outside, in a paged cache described by kv_view: the decoder appends this step's K/V and
+// attends through it.
 // Not thread-safe: one engine thread calls forward(); the kernels use the decoder's pool.
 #pragma once
 
@@ -15,8 +16,8 @@
 #include "kernels/cpu/thread_pool.h"
 #include "runtime/base/status.h"
 #include "runtime/kv/kv_view.h"
-#include "runtime/model/forward_backend.h"
 #include "runtime/model/chat_template.h"
+#include "runtime/model/forward_backend.h"
 #include "runtime/model/gguf_file.h"
 #include "runtime/model/model_config.h"
 #include "runtime/model/tokenizer.h"
