@@ -10,7 +10,7 @@ QWEN05 := models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 QWEN15 := models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 PEER_PY := .venv-peer/bin/python
 
-.PHONY: all deps model peer server-venv build test demo quants bench clean check-sanitizers check-asan check-tsan fuzz fuzz-deps ci
+.PHONY: all deps model peer server-venv build test test-cuda demo quants bench clean check-sanitizers check-asan check-tsan fuzz fuzz-deps ci
 
 all: build
 
@@ -65,6 +65,18 @@ FIXTURES := $(BUILD)/reference/llama_reference.json $(BUILD)/reference/tiny_qwen
 
 test: deps model peer server-venv build $(FIXTURES)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The CUDA backend (-DTTS_CUDA=ON, needs nvcc + cuBLAS) in its own build dir: builds it, so a
+# CUDA compile error fails here, and runs the `cuda` tests, which print "skipped: no GPU" and
+# show as Skipped on a machine without one. `cmake --build $(CUDA_BUILD)` builds the rest
+# (ttscale --device cuda) on a GPU machine.
+CUDA_BUILD ?= build-cuda
+$(CUDA_BUILD)/build.ninja:
+	cmake -S . -B $(CUDA_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTS_CUDA=ON
+
+test-cuda: deps model $(CUDA_BUILD)/build.ninja
+	cmake --build $(CUDA_BUILD) -j $(JOBS) --target cuda_ops_test cuda_forward_test
+	cd $(CUDA_BUILD) && ctest -L cuda --output-on-failure
 
 # The main job: a quick answer, then every strategy on a MultiArith subset (configs/demo.yaml),
 # resumable (a second run skips finished cells), then the comparison report.

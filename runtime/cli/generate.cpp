@@ -31,6 +31,7 @@ struct generate_options {
     float min_p = 0.0f;
     uint64_t seed = 0;
     int32_t threads = 2;
+    std::string device = "cpu";   // --device cpu|cuda
     double kv_mib = 512;
     bool json = false;
 };
@@ -51,12 +52,18 @@ int run_generate(const generate_options & o) {
         fmt::print(stderr, "ttscale generate: {}\n", path.error().message());
         return 1;
     }
-    auto dec = model::decoder::load(path.value(), o.threads);
+    auto device = model::parse_device(o.device);
+    if (!device) {
+        fmt::print(stderr, "ttscale generate: {}\n", device.error().message());
+        return 2;
+    }
+    auto dec = model::decoder::load(path.value(), o.threads, device.value());
     if (!dec) {
         fmt::print(stderr, "ttscale generate: {}\n", dec.error().message());
         return 1;
     }
     model::decoder & d = *dec.value();
+    if (d.device() != model::device_kind::cpu) fmt::print(stderr, "[{}]\n", d.device_description());
     std::string text = o.prompt;
     if (!o.raw) {
         std::vector<model::chat_message> msgs;
@@ -184,6 +191,7 @@ void add_generate(CLI::App & app, int & exit_code) {
     c->add_option("--min-p", o->min_p)->capture_default_str()->check(CLI::Range(0.0, 1.0));
     c->add_option("--seed,-s", o->seed)->capture_default_str();
     c->add_option("--threads", o->threads, "CPU worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+    c->add_option("--device", o->device, "Where the forward pass runs: cpu, or cuda (a build with -DTTS_CUDA=ON and a GPU)")->capture_default_str();
     c->add_option("--kv-mib", o->kv_mib, "KV cache pool size in MiB")->capture_default_str()->check(CLI::Range(1.0, 1e6));
     c->add_flag("--json", o->json, "Print one JSON object: token ids, log-probs, timing, KV bytes");
     c->callback([o, &exit_code] { exit_code = run_generate(*o); });

@@ -31,6 +31,7 @@ struct run_options {
     std::string model = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
     uint64_t seed = 0;
     int32_t threads = 2;
+    std::string device = "cpu";   // --device cpu|cuda
     double kv_mib = 512;
     bool json = false;
 };
@@ -148,7 +149,12 @@ int run_run(const run_options & o) {
 
     result<std::string> path = eval::try_resolve_model(o.model);  // a registry name or a path
     if (!path) return fail(path.error().message());
-    auto dec = model::decoder::load(path.value(), o.threads);
+    auto device = model::parse_device(o.device);
+    if (!device) {
+        fmt::print(stderr, "ttscale run: {}\n", device.error().message());
+        return 2;
+    }
+    auto dec = model::decoder::load(path.value(), o.threads, device.value());
     if (!dec) return fail(dec.error().message());
     engine::engine_options eo;
     eo.kv_bytes = size_t(o.kv_mib * 1048576.0);
@@ -188,6 +194,7 @@ void add_run(CLI::App & app, int & exit_code) {
     c->add_option("--model,-m", o->model, "GGUF model file, or a registry name (configs/models/)")->capture_default_str();
     c->add_option("--seed,-s", o->seed)->capture_default_str();
     c->add_option("--threads", o->threads, "CPU worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+    c->add_option("--device", o->device, "Where the forward pass runs: cpu, or cuda (a build with -DTTS_CUDA=ON and a GPU)")->capture_default_str();
     c->add_option("--kv-mib", o->kv_mib, "KV cache pool size in MiB")->capture_default_str()->check(CLI::Range(1.0, 1e6));
     c->add_flag("--json", o->json, "Print one JSON object");
     c->callback([o, &exit_code] { exit_code = run_run(*o); });

@@ -44,7 +44,7 @@ bool is_valid(const generation_params & p) {
 engine::engine(model::decoder & dec, const engine_options & opt)
     : dec_(dec), opt_(opt),
       cache_(layout_of(dec.config(), opt.block_size),
-             int32_t(layout_of(dec.config(), opt.block_size).blocks_in_bytes(opt.kv_bytes))) {
+             int32_t(layout_of(dec.config(), opt.block_size).blocks_in_bytes(opt.kv_bytes)), dec.kv_storage()) {
     TTS_CHECK(opt.max_step_tokens > 0, "max_step_tokens must be positive");
 }
 

@@ -8,29 +8,14 @@
 
 namespace tts::kv {
 
-namespace {
-
-constexpr size_t k_alignment = 64;
-
-uint16_t * allocate_storage(size_t n_bytes) {
-    // aligned_alloc wants a size that is a multiple of the alignment, and a non-zero one.
-    size_t rounded = std::max(k_alignment, (n_bytes + k_alignment - 1) / k_alignment * k_alignment);
-    void * p = std::aligned_alloc(k_alignment, rounded);
-    TTS_CHECK(p != nullptr, "cannot allocate %zu bytes of KV storage", rounded);
-    return static_cast<uint16_t *>(p);
-}
-
-}  // namespace
-
-void block_pool::free_deleter::operator()(uint16_t * p) const { std::free(p); }
-
-block_pool::block_pool(const kv_layout & layout, int32_t n_blocks)
-    : layout_(layout), n_blocks_(n_blocks), refcount_(size_t(std::max(n_blocks, 0)), 0) {
+block_pool::block_pool(const kv_layout & layout, int32_t n_blocks, kv_storage & storage)
+    : layout_(layout), n_blocks_(n_blocks), storage_(&storage), k_(nullptr, free_deleter{&storage}),
+      v_(nullptr, free_deleter{&storage}), refcount_(size_t(std::max(n_blocks, 0)), 0) {
     TTS_CHECK(layout.is_valid(), "invalid kv_layout");
     TTS_CHECK(n_blocks >= 0, "negative block count %d", n_blocks);
-    size_t bytes_each = layout.bytes_for_blocks(n_blocks) / 2;   // K and V are half each
-    k_.reset(allocate_storage(bytes_each));
-    v_.reset(allocate_storage(bytes_each));
+    const size_t bytes_each = std::max<size_t>(layout.bytes_for_blocks(n_blocks) / 2, 1);   // K and V are half each
+    k_.reset(storage.allocate(bytes_each));
+    v_.reset(storage.allocate(bytes_each));
     free_.reserve(size_t(n_blocks));
     // Pushed in reverse so pages are handed out 0, 1, 2, ... from a fresh pool.
     for (block_id id = n_blocks - 1; id >= 0; --id) free_.push_back(id);
@@ -87,18 +72,16 @@ void block_pool::copy_block(block_id src, block_id dst, int32_t n_slots) {
     TTS_CHECK(src != dst, "copy_block onto itself (page %d)", src);
     TTS_CHECK(n_slots >= 0 && n_slots <= layout_.block_size, "n_slots %d outside [0, %d]", n_slots, layout_.block_size);
     // Within a (layer, block) run heads are [head][slot][dim]: per head, the first n_slots
-    // slots are one contiguous run.
+    // slots are one contiguous run, and the heads' runs are head_bytes apart.
     const size_t block_elems = layout_.block_elems();
-    const size_t head_elems = size_t(layout_.block_size) * layout_.slot_elems();
+    const size_t head_bytes = size_t(layout_.block_size) * layout_.slot_elems() * layout_.elem_bytes();
     const size_t run_bytes = size_t(n_slots) * layout_.slot_elems() * layout_.elem_bytes();
+    if (run_bytes == 0) return;
     for (uint16_t * base : {k_.get(), v_.get()}) {
         for (int32_t layer = 0; layer < layout_.n_layers; ++layer) {
             uint16_t * layer_base = base + size_t(layer) * size_t(n_blocks_) * block_elems;
-            for (int32_t head = 0; head < layout_.n_kv_heads; ++head) {
-                size_t off = size_t(head) * head_elems;
-                std::memcpy(layer_base + size_t(dst) * block_elems + off,
-                            layer_base + size_t(src) * block_elems + off, run_bytes);
-            }
+            storage_->copy_runs(layer_base + size_t(dst) * block_elems, layer_base + size_t(src) * block_elems, run_bytes,
+                                size_t(layout_.n_kv_heads), head_bytes);
         }
     }
 }

@@ -1,8 +1,9 @@
 // block_pool: fixed-size KV pages shared by reasoning threads, with refcounts and a free list.
 //
-// Owns the page storage for K and for V: one 64-byte-aligned allocation each, laid out
-// [n_layers, n_blocks, n_kv_heads, block_size, head_dim] f16 as kv_view.h describes. The
-// storage is not zeroed (pages are committed by the OS on first write). Pages are refcounted:
+// Owns the page storage for K and for V: one allocation each from a kv_storage (host memory
+// by default, a device's for the CUDA backend), laid out [n_layers, n_blocks, n_kv_heads,
+// block_size, head_dim] f16 as kv_view.h describes. The storage is not zeroed (host pages are
+// committed by the OS on first write). Pages are refcounted:
 // try_allocate() hands out a page at refcount 1, retain() adds a holder, release() drops one
 // and returns the page to the free list at zero. Holders are block_tables (one reference per
 // sequence using the page) and the prefix_index (one reference per cached page).
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "runtime/kv/kv_layout.h"
+#include "runtime/kv/kv_storage.h"
 
 namespace tts::kv {
 
@@ -40,8 +42,8 @@ protected:
 
 class block_pool {
 public:
-    // REQUIRES: layout.is_valid(), n_blocks >= 0.
-    block_pool(const kv_layout & layout, int32_t n_blocks);
+    // REQUIRES: layout.is_valid(), n_blocks >= 0; storage outlives the pool.
+    block_pool(const kv_layout & layout, int32_t n_blocks, kv_storage & storage = host_kv_storage());
     // As many pages as fit in n_bytes (K + V, all layers).
     static block_pool from_byte_budget(const kv_layout & layout, size_t n_bytes);
     ~block_pool();
@@ -75,16 +77,22 @@ public:
     size_t bytes_used() const { return layout_.bytes_for_blocks(n_blocks_used()); }
     size_t bytes_used_peak() const { return layout_.bytes_for_blocks(n_blocks_used_peak_); }
 
-    // Base pointers of the storage: [n_layers, n_blocks, n_kv_heads, block_size, head_dim] f16.
+    // Base pointers of the storage: [n_layers, n_blocks, n_kv_heads, block_size, head_dim] f16,
+    // in the memory storage().is_host() says.
     uint16_t * k_data() { return k_.get(); }
     uint16_t * v_data() { return v_.get(); }
+    kv_storage & storage() const { return *storage_; }
 
 private:
-    struct free_deleter { void operator()(uint16_t * p) const; };
+    struct free_deleter {
+        kv_storage * storage;
+        void operator()(uint16_t * p) const { storage->deallocate(p); }
+    };
     void check_held(block_id id) const;
 
     kv_layout layout_;
     int32_t n_blocks_ = 0;
+    kv_storage * storage_;
     std::unique_ptr<uint16_t, free_deleter> k_;   // [n_layers, n_blocks, n_kv_heads, block_size, head_dim]
     std::unique_ptr<uint16_t, free_deleter> v_;   // same layout as k_
     std::vector<int32_t> refcount_;               // [n_blocks]

@@ -6,7 +6,8 @@
 
 namespace tts::kv {
 
-kv_cache::kv_cache(const kv_layout & layout, int32_t n_blocks) : pool_(layout, n_blocks), index_(pool_) {}
+kv_cache::kv_cache(const kv_layout & layout, int32_t n_blocks, kv_storage & storage)
+    : pool_(layout, n_blocks, storage), index_(pool_) {}
 
 const block_table & kv_cache::table(seq_id id) const {
     auto it = tables_.find(id);

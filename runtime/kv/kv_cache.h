@@ -28,7 +28,8 @@ using seq_id = int64_t;
 class kv_cache {
 public:
     // REQUIRES: layout.is_valid(), n_blocks >= 0. For a byte budget pass layout.blocks_in_bytes(bytes).
-    kv_cache(const kv_layout & layout, int32_t n_blocks);
+    // The pages live in storage (host memory unless the decoder's backend supplies its own).
+    kv_cache(const kv_layout & layout, int32_t n_blocks, kv_storage & storage = host_kv_storage());
     kv_cache(const kv_cache &) = delete;
     kv_cache & operator=(const kv_cache &) = delete;
 

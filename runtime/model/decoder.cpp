@@ -9,7 +9,7 @@ namespace tts::model {
 
 namespace cpu = kernels::cpu;
 
-result<std::unique_ptr<decoder>> decoder::load(const std::string & path, int n_threads) {
+result<std::unique_ptr<decoder>> decoder::load(const std::string & path, int n_threads, device_kind device) {
     auto file = gguf_file::open(path);
     if (!file) return file.error();
     auto cfg = model_config::from_gguf(*file.value());
@@ -22,10 +22,20 @@ result<std::unique_ptr<decoder>> decoder::load(const std::string & path, int n_t
         return status::invalid_argument(path + ": tokenizer has more tokens than the output layer");
     auto chat = chat_template::from_gguf(*file.value(), tok.value());
     if (!chat) return chat.error();
-    return std::unique_ptr<decoder>(new decoder(
+    std::unique_ptr<decoder> d(new decoder(
         file.value(), std::move(cfg).value(), std::move(w).value(),
         std::make_unique<tokenizer>(std::move(tok).value()), std::make_unique<chat_template>(std::move(chat).value()),
         n_threads));
+    if (device == device_kind::cuda) {
+        auto be = make_cuda_backend(path, d->cfg_, d->w_);
+        if (!be) return be.error();
+        d->backend_ = std::move(be).value();
+    }
+    return d;
+}
+
+std::string decoder::device_description() const {
+    return backend_ ? backend_->description() : "cpu (" + std::to_string(pool_.size()) + " threads)";
 }
 
 decoder::decoder(std::shared_ptr<gguf_file> file, model_config cfg, weights w, std::unique_ptr<tokenizer> tok,
@@ -105,6 +115,7 @@ void decoder::ffn_block(int32_t il, int32_t n) {
 }
 
 void decoder::forward(const batch & b, const kv::kv_view & kv, float * logits) {
+    if (backend_) return backend_->forward(b, kv, logits);
     const int32_t n = b.size();
     TTS_CHECK(n > 0 && b.pos.size() == size_t(n) && b.seq.size() == size_t(n), "malformed batch");
     TTS_CHECK(kv.n_layers == cfg_.n_layers && kv.n_kv_heads == cfg_.n_kv_heads && kv.head_dim == cfg_.head_dim,

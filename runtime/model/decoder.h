@@ -1,8 +1,10 @@
 // decoder: one forward pass of a loaded model over a batch of tokens from many sequences.
 //
 // Owns the model (GGUF mapping, config, weights, tokenizer, chat template) and scratch
-// buffers; runs each step as a sequence of CPU kernel calls. K/V live outside, in a paged
-// cache described by kv_view: the decoder appends this step's K/V and attends through it.
+// buffers; runs each step as a sequence of CPU kernel calls, or, when loaded for another
+// device, delegates forward() to that device's forward_backend (forward_backend.h). K/V live
+// outside, in a paged cache described by kv_view: the decoder appends this step's K/V and
+// attends through it.
 // Not thread-safe: one engine thread calls forward(); the kernels use the decoder's pool.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include "runtime/base/status.h"
 #include "runtime/kv/kv_view.h"
 #include "runtime/model/chat_template.h"
+#include "runtime/model/forward_backend.h"
 #include "runtime/model/gguf_file.h"
 #include "runtime/model/model_config.h"
 #include "runtime/model/tokenizer.h"
@@ -42,14 +45,21 @@ struct batch {
 
 class decoder {
 public:
-    // Opens and validates the GGUF file, its architecture, weights and tokenizer.
-    static result<std::unique_ptr<decoder>> load(const std::string & path, int n_threads);
+    // Opens and validates the GGUF file, its architecture, weights and tokenizer; for
+    // device_kind::cuda also uploads the weights (errors: no CUDA build, no device, ...).
+    static result<std::unique_ptr<decoder>> load(const std::string & path, int n_threads,
+                                                 device_kind device = device_kind::cpu);
 
     const model_config & config() const { return cfg_; }
     const tokenizer & vocab() const { return *tok_; }
     const chat_template & chat() const { return *chat_; }
     const gguf_file & file() const { return *file_; }
     kernels::cpu::thread_pool & pool() { return pool_; }
+    device_kind device() const { return backend_ ? device_kind::cuda : device_kind::cpu; }
+    // Where the engine must put its KV pool for forward(): host memory, or the backend's.
+    kv::kv_storage & kv_storage() { return backend_ ? backend_->kv_storage() : kv::host_kv_storage(); }
+    // "cpu (2 threads)" or the backend's description, for logs.
+    std::string device_description() const;
 
     // True for tokens that end generation: EOS, end-of-turn tokens of the chat template.
     bool is_end_of_generation(int32_t token) const;
@@ -73,6 +83,7 @@ private:
     std::unique_ptr<chat_template> chat_;
     kernels::cpu::thread_pool pool_;
     std::vector<int32_t> eog_;   // end-of-generation token ids
+    std::unique_ptr<forward_backend> backend_;   // null: the CPU pass below
 
     int32_t n_scratch_ = 0;
     std::vector<float> x_;      // [n_tok, n_embd] residual stream

@@ -155,3 +155,51 @@ TEST_CASE("refcount underflow is a TTS_CHECK") {
     CHECK(WIFSIGNALED(status));
     CHECK(WTERMSIG(status) == SIGABRT);
 }
+
+namespace {
+
+// Host memory underneath, but records what the pool asks of its storage.
+struct recording_storage final : kv_storage {
+    int n_allocs = 0, n_frees = 0, n_copies = 0;
+    size_t last_run = 0, last_runs = 0, last_pitch = 0;
+    uint16_t * allocate(size_t n) override {
+        ++n_allocs;
+        return host_kv_storage().allocate(n);
+    }
+    void deallocate(uint16_t * p) override {
+        ++n_frees;
+        host_kv_storage().deallocate(p);
+    }
+    void copy_runs(uint16_t * dst, const uint16_t * src, size_t run, size_t n_runs, size_t pitch) override {
+        ++n_copies;
+        last_run = run, last_runs = n_runs, last_pitch = pitch;
+        host_kv_storage().copy_runs(dst, src, run, n_runs, pitch);
+    }
+    bool is_host() const override { return true; }
+};
+
+}  // namespace
+
+TEST_CASE("a pool takes its K/V arrays and copy-on-write copies from its kv_storage") {
+    // A backend keeping K/V in device memory relies on this: if the pool allocated or copied
+    // behind the storage's back, device pages would miss the copy a fork's first write needs.
+    recording_storage st;
+    {
+        block_pool pool(k_layout, 2, st);
+        CHECK(st.n_allocs == 2);   // K and V
+        CHECK(&pool.storage() == &st);
+        block_id src = *pool.try_allocate(), dst = *pool.try_allocate();
+        for (int s = 0; s < 4; ++s) fill_slot(pool, src, s, uint16_t(20 + s));
+        pool.copy_block(src, dst, 3);
+        CHECK(st.n_copies == 2 * k_layout.n_layers);   // one strided copy per (K|V, layer)
+        CHECK(st.last_run == 3 * k_layout.head_dim * 2);
+        CHECK(st.last_runs == size_t(k_layout.n_kv_heads));
+        CHECK(st.last_pitch == size_t(k_layout.block_size) * k_layout.head_dim * 2);
+        for (int s = 0; s < 3; ++s) CHECK(slot_is(pool, dst, s, uint16_t(20 + s)));
+        pool.copy_block(src, dst, 0);   // nothing to copy: no call
+        CHECK(st.n_copies == 2 * k_layout.n_layers);
+        pool.release(src);
+        pool.release(dst);
+    }
+    CHECK(st.n_frees == 2);
+}
