@@ -13,6 +13,11 @@ std::optional<api_error> tokenize(const completion_request & r, const model::dec
         out.prompts.push_back(dec.vocab().encode(text, /*parse_special=*/true, /*add_special=*/false));
         for (auto it = r.messages.rbegin(); it != r.messages.rend() && out.problem_text.empty(); ++it)
             if (it->role == "user") out.problem_text = it->content;
+        for (const auto & m : r.messages)
+            if (m.role == "system") {
+                out.problem_system = m.content;
+                break;
+            }
     } else {
         for (const prompt_input & p : r.prompts) {
             if (const auto * text = std::get_if<std::string>(&p)) {

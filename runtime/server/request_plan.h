@@ -24,6 +24,7 @@ struct request_plan {
     controller::session_options session;         // strategy requests
     strategy::param_map strategy_params;         // strategy requests, session keys taken out
     std::string problem_text;                    // strategy requests: the last user message / the prompt
+    std::string problem_system;                  // strategy requests: the first system message ("" none)
     uint64_t seed = 0;
     int64_t n_prompt_tokens = 0;                 // summed over prompts
 };

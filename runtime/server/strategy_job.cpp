@@ -29,7 +29,7 @@ void strategy_job::run(http_exchange & x) {
     bool is_queued = true;
 
     boost::fibers::packaged_task<result<strategy::verdict>()> task([&] {
-        return strategy::run_strategy(name, plan_.strategy_params, s, {.text = plan_.problem_text, .prompt = plan_.prompts[0]});
+        return strategy::run_strategy(name, plan_.strategy_params, s, {.text = plan_.problem_text, .prompt = plan_.prompts[0], .system = plan_.problem_system, .answer_format = {}});
     });
     boost::fibers::future<result<strategy::verdict>> done = task.get_future();
     // Strategies and answer extraction may recurse; give them a roomy, guarded stack.
