@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <boost/fiber/operations.hpp>
+
 namespace tts::controller {
 
 std::string thread_info::finish_name() const {
@@ -26,14 +28,20 @@ session::~session() {
     if (pump_.joinable()) pump_.join();
 }
 
+// Yields to the thread's other fibers every k_pump_batch events: while a decoder floods the
+// queue (thousands of threads, or a scripted decoder), pop() never suspends, and without the
+// yield the strategy fiber, a server's connections and a caller's abort() would wait until
+// the flood ends.
 void session::pump() {
+    constexpr int k_pump_batch = 64;
     session_event e;
-    while (queue_->pop(e)) {
+    for (int n = 1; queue_->pop(e); ++n) {
         {
             std::lock_guard lk(mu_);
             apply(e);
         }
         cv_.notify_all();
+        if (n % k_pump_batch == 0) boost::this_fiber::yield();
     }
 }
 
