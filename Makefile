@@ -102,7 +102,7 @@ bench: deps model peer build quants $(QWEN05) $(QWEN15)
 	$(BUILD)/ttscale bench --model qwen2.5-coder-1.5b --k 1,8,32 --gen-tokens 32
 
 # ---- Sanitizers and fuzzing: what CI runs after `make test` (.ci/run), each in its own build
-# dir, built with ccache when present. Times on 2 cores: see tests/README.md.
+# dir, built with ccache when present. Times on 2 cores: see tests/README.md (Sanitizers and fuzzing).
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
