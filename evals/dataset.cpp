@@ -38,12 +38,16 @@ std::string number_text(const json::value & v) {
 // The gold answer from its field, or the reason it cannot be read.
 result<std::string> answer_text(const json::value & v, const dataset_fields & f) {
     std::string text;
-    if (v.is_string()) text = std::string(v.get_string());
-    else if (v.is_number()) text = number_text(v);
-    else return status::invalid_argument("field \"" + f.answer_field + "\" must be a string or a number");
+    if (v.is_string())
+        text = std::string(v.get_string());
+    else if (v.is_number())
+        text = number_text(v);
+    else
+        return status::invalid_argument("field \"" + f.answer_field + "\" must be a string or a number");
     if (f.kind == answer_kind::gsm8k_hash) {
         size_t p = text.rfind("#### ");
-        if (p == std::string::npos) return status::invalid_argument("field \"" + f.answer_field + "\" has no \"#### \" answer marker");
+        if (p == std::string::npos)
+            return status::invalid_argument("field \"" + f.answer_field + "\" has no \"#### \" answer marker");
         text = text.substr(p + 5);
     }
     std::string_view t = trim(text);
@@ -137,7 +141,9 @@ std::optional<grading_mode> try_parse_grading(std::string_view text) {
     return std::nullopt;
 }
 
-const char * to_string(grading_mode g) { return g == grading_mode::percent_lenient ? "percent_lenient" : "exact"; }
+const char * to_string(grading_mode g) {
+    return g == grading_mode::percent_lenient ? "percent_lenient" : "exact";
+}
 
 bool is_graded_correct(std::string_view answer, std::string_view gold, grading_mode g) {
     return strategy::equivalent(answer, gold, {.is_percent_lenient = g == grading_mode::percent_lenient});
@@ -147,7 +153,8 @@ result<dataset_fields> try_known_fields(std::string_view name) {
     if (name == "gsm8k") return dataset_fields{"question", "answer", answer_kind::gsm8k_hash};
     if (name == "multiarith" || name == "singleop") return dataset_fields{"input", "target", answer_kind::plain};
     if (name == "amc23" || name == "aime24") return dataset_fields{"problem", "answer", answer_kind::plain};
-    return status::not_found("unknown dataset \"" + std::string(name) + "\" (known: gsm8k, multiarith, singleop, amc23, aime24)");
+    return status::not_found("unknown dataset \"" + std::string(name) +
+                             "\" (known: gsm8k, multiarith, singleop, amc23, aime24)");
 }
 
 }  // namespace tts::eval

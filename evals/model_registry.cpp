@@ -1,11 +1,11 @@
 // model_registry: reads `name` and `file` of configs/models/<name>.yaml.
 #include "evals/model_registry.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 namespace tts::eval {
 namespace {
@@ -43,7 +43,9 @@ std::vector<fs::path> entries(std::string_view registry_dir) {
     return out;
 }
 
-std::string make_hint(std::string_view name) { return "run `make model NAME=" + std::string(name) + "`"; }
+std::string make_hint(std::string_view name) {
+    return "run `make model NAME=" + std::string(name) + "`";
+}
 
 }  // namespace
 
@@ -70,8 +72,8 @@ result<std::string> try_resolve_model(std::string_view name_or_path, std::string
         result<std::string> path = try_registry_model_path(name_or_path, registry_dir);
         if (!path) return path;
         if (!fs::exists(path.value()))
-            return status::not_found("model \"" + std::string(name_or_path) + "\" is not downloaded (no " + path.value() +
-                                     "): " + make_hint(name_or_path));
+            return status::not_found("model \"" + std::string(name_or_path) + "\" is not downloaded (no " +
+                                     path.value() + "): " + make_hint(name_or_path));
         return path;
     }
     const std::string path(name_or_path);

@@ -23,12 +23,14 @@ bool is_model_name(std::string_view s);
 
 // "models/<file>" for a registry name, whether or not the file is there yet. An unknown name is
 // a not_found error listing the known names; a malformed entry names its file and key.
-result<std::string> try_registry_model_path(std::string_view name, std::string_view registry_dir = k_model_registry_dir);
+result<std::string> try_registry_model_path(std::string_view name,
+                                            std::string_view registry_dir = k_model_registry_dir);
 
 // The file a `--model` / `model:` value points at: a registry name -> models/<file>, a path ->
 // itself. The file must exist: a registry model that is not there (named, or given by its
 // models/ path) is a not_found error that says to run `make model NAME=<name>`; any other missing
 // path is a not_found error naming it.
-result<std::string> try_resolve_model(std::string_view name_or_path, std::string_view registry_dir = k_model_registry_dir);
+result<std::string> try_resolve_model(std::string_view name_or_path,
+                                      std::string_view registry_dir = k_model_registry_dir);
 
 }  // namespace tts::eval

@@ -32,10 +32,10 @@ namespace {
 using namespace tts::kernels;
 
 struct options {
-    std::vector<dtype> types{dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q8_0,
-                             dtype::q4_k, dtype::q5_k, dtype::q6_k};
+    std::vector<dtype> types{dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1,
+                             dtype::q8_0, dtype::q4_k, dtype::q5_k, dtype::q6_k};
     std::vector<int64_t> tokens{1, 8, 256};
-    int64_t n_out = 4864, n_in = 896;   // Qwen2.5-0.5B ffn_gate / ffn_up (n_in = 1536 for K-quants)
+    int64_t n_out = 4864, n_in = 896;  // Qwen2.5-0.5B ffn_gate / ffn_up (n_in = 1536 for K-quants)
     bool shape_given = false;
     int threads = 2;
     std::string level = "best";
@@ -65,8 +65,9 @@ bool parse_type(const std::string & name, dtype & t) {
 }
 
 [[noreturn]] void usage(const char * why) {
-    std::fprintf(stderr, "matmul_bench: %s\nusage: matmul_bench [--types q4_0,q5_k,...] [--tokens 1,8,256] "
-                         "[--shape OUTxIN] [--threads N] [--level scalar|avx2|avx512|all] [--min-ms MS] [--reps N]\n",
+    std::fprintf(stderr,
+                 "matmul_bench: %s\nusage: matmul_bench [--types q4_0,q5_k,...] [--tokens 1,8,256] "
+                 "[--shape OUTxIN] [--threads N] [--level scalar|avx2|avx512|all] [--min-ms MS] [--reps N]\n",
                  why);
     std::exit(2);
 }
@@ -90,12 +91,18 @@ options parse(int argc, char ** argv) {
         } else if (a == "--shape") {
             if (std::sscanf(v.c_str(), "%ldx%ld", &o.n_out, &o.n_in) != 2) usage("--shape wants OUTxIN");
             o.shape_given = true;
-        } else if (a == "--threads") o.threads = std::atoi(v.c_str());
-        else if (a == "--level") o.level = v;
-        else if (a == "--min-ms") o.min_ms = std::atof(v.c_str());
-        else if (a == "--reps") o.reps = std::atoi(v.c_str());
-        else if (a == "--clock" && (v == "cpu" || v == "wall")) o.cpu_clock = v == "cpu";
-        else usage(("unknown option " + a).c_str());
+        } else if (a == "--threads")
+            o.threads = std::atoi(v.c_str());
+        else if (a == "--level")
+            o.level = v;
+        else if (a == "--min-ms")
+            o.min_ms = std::atof(v.c_str());
+        else if (a == "--reps")
+            o.reps = std::atoi(v.c_str());
+        else if (a == "--clock" && (v == "cpu" || v == "wall"))
+            o.cpu_clock = v == "cpu";
+        else
+            usage(("unknown option " + a).c_str());
     }
     return o;
 }
@@ -110,13 +117,23 @@ std::vector<uint8_t> random_weights(std::mt19937 & rng, dtype t, int64_t n_out, 
     for (size_t off = 0; off < w.size(); off += bb) {
         uint8_t * b = &w[off];
         switch (t) {
-        case dtype::q4_1: case dtype::q5_1: std::memcpy(b + 2, &m, 2); [[fallthrough]];
-        case dtype::q4_0: case dtype::q5_0: case dtype::q8_0: case dtype::q4_k: case dtype::q5_k:
-            std::memcpy(b, &d, 2);
-            if (t == dtype::q4_k || t == dtype::q5_k) std::memcpy(b + 2, &d, 2);
-            break;
-        case dtype::q6_k: std::memcpy(b + 208, &d, 2); break;
-        default: break;
+            case dtype::q4_1:
+            case dtype::q5_1:
+                std::memcpy(b + 2, &m, 2);
+                [[fallthrough]];
+            case dtype::q4_0:
+            case dtype::q5_0:
+            case dtype::q8_0:
+            case dtype::q4_k:
+            case dtype::q5_k:
+                std::memcpy(b, &d, 2);
+                if (t == dtype::q4_k || t == dtype::q5_k) std::memcpy(b + 2, &d, 2);
+                break;
+            case dtype::q6_k:
+                std::memcpy(b + 208, &d, 2);
+                break;
+            default:
+                break;
         }
     }
     return w;
@@ -132,7 +149,7 @@ double process_cpu_ms() {
 double time_ms(cpu::thread_pool & pool, const cpu::weight_view & w, const std::vector<float> & x, int64_t n_tok,
                std::vector<float> & y, const options & o) {
     using clock = std::chrono::steady_clock;
-    cpu::matmul(pool, w, x.data(), n_tok, y.data());   // warm-up
+    cpu::matmul(pool, w, x.data(), n_tok, y.data());  // warm-up
     int calls = 0;
     const auto t0 = clock::now();
     const double c0 = process_cpu_ms();

@@ -81,7 +81,9 @@ std::vector<float> model_like_logits(int32_t n, std::mt19937 & rng) {
     return l;
 }
 
-__attribute__((noinline)) void bench_body(const std::function<void()> & f) { f(); }
+__attribute__((noinline)) void bench_body(const std::function<void()> & f) {
+    f();
+}
 
 }  // namespace
 
@@ -90,14 +92,21 @@ int main(int argc, char ** argv) {
     int32_t k = 8, ctx = 320, threads = 2, reps = 20;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i], b = argv[i + 1];
-        if (a == "--shape") shape_name = b;
-        else if (a == "--op") op = b;
-        else if (a == "--k") k = std::stoi(b);
-        else if (a == "--ctx") ctx = std::stoi(b);
-        else if (a == "--threads") threads = std::stoi(b);
-        else if (a == "--reps") reps = std::stoi(b);
+        if (a == "--shape")
+            shape_name = b;
+        else if (a == "--op")
+            op = b;
+        else if (a == "--k")
+            k = std::stoi(b);
+        else if (a == "--ctx")
+            ctx = std::stoi(b);
+        else if (a == "--threads")
+            threads = std::stoi(b);
+        else if (a == "--reps")
+            reps = std::stoi(b);
         else {
-            std::fprintf(stderr, "ops_bench: unknown option %s (see the header of evals/bench/ops_bench.cpp)\n", a.c_str());
+            std::fprintf(stderr, "ops_bench: unknown option %s (see the header of evals/bench/ops_bench.cpp)\n",
+                         a.c_str());
             return 2;
         }
     }
@@ -147,7 +156,7 @@ int main(int argc, char ** argv) {
         us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(us.begin(), us.end());
-    std::printf("%s %s k=%d ctx=%d threads=%d: median %.1f us, best %.1f us (%d reps)\n", shape_name.c_str(), op.c_str(),
-                k, ctx, threads, us[us.size() / 2], us.front(), reps);
+    std::printf("%s %s k=%d ctx=%d threads=%d: median %.1f us, best %.1f us (%d reps)\n", shape_name.c_str(),
+                op.c_str(), k, ctx, threads, us[us.size() / 2], us.front(), reps);
     return 0;
 }
