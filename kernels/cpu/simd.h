@@ -34,8 +34,10 @@ inline float f16_at(const void * p) {
     return _cvtsh_ss(h);
 }
 
-// e^x, 8 lanes (Cephes expf: 2^n * p(r) with |r| <= ln2/2, degree-6 polynomial, ~1 ulp).
-// Lanes with x < -87.3 (e^x below f32's normal range) are exactly 0, so e^-inf == 0.
+// e^x, 8 lanes (Cephes expf: 2^n * p(r) with |r| <= ln2/2, degree-6 polynomial, ~1 ulp for
+// x <= 88). Lanes with x < -87.3 (e^x below f32's normal range) are exactly 0, so e^-inf == 0;
+// x above 88 is clamped to 88 (up to ~2x low there). Callers pass x <= 0 (softmax, sampler) or
+// -gate (SwiGLU, where a result that large multiplies out to ~0).
 inline __m256 exp(__m256 x) {
     const __m256 lo = _mm256_set1_ps(-87.33654f);
     const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
